@@ -1,0 +1,55 @@
+# runcomfy — build, test, install. `make help` lists the targets.
+
+PREFIX   ?= $(HOME)/.local
+BINDIR   ?= $(PREFIX)/bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+GO       ?= go
+BIN      := bin
+# Static builds: no dynamic loader at start, one file to copy per binary.
+export CGO_ENABLED := 0
+LDFLAGS  := -s -w -X github.com/runcomfy/runcomfy/internal/version.Version=$(VERSION)
+BINARIES := runcomfy docker-credential-runcomfy git-credential-runcomfy runcomfy-devserver
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test test-short lint cross install uninstall clean help
+
+all: build
+
+help:
+	@echo "make build    build the binaries into $(BIN)/"
+	@echo "make test     lint, then run every test (needs git; the browser and keyring tests need chromium and gnome-keyring)"
+	@echo "make install  install runcomfy and both helpers to $(BINDIR) (PREFIX=$(PREFIX))"
+	@echo "make lint     gofmt, go vet, staticcheck"
+	@echo "make cross    build for linux, darwin and windows on amd64 and arm64"
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
+
+test: lint
+	$(GO) test -count=1 -timeout 20m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+cross:
+	@set -e; for p in $(PLATFORMS); do \
+	  echo "build $$p"; \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o /dev/null ./cmd/runcomfy; \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o /dev/null ./cmd/docker-credential-runcomfy; \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o /dev/null ./cmd/git-credential-runcomfy; \
+	done
+
+install: build
+	install -d $(BINDIR)
+	install -m 0755 $(BIN)/runcomfy $(BIN)/docker-credential-runcomfy $(BIN)/git-credential-runcomfy $(BINDIR)/
+
+uninstall:
+	rm -f $(BINDIR)/runcomfy $(BINDIR)/docker-credential-runcomfy $(BINDIR)/git-credential-runcomfy
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,18 @@
+// Command git-credential-runcomfy is git's credential helper for RunComfy:
+// `git-credential-runcomfy get|store|erase`, as gitcredentials(7). It
+// links no HTTP client and no CLI framework: it cannot send the token
+// anywhere, and it starts as fast as a Go program can.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/runcomfy/runcomfy/helper"
+	"github.com/runcomfy/runcomfy/storage"
+)
+
+func main() {
+	h := helper.ForProcess("git-credential-runcomfy", storage.New())
+	os.Exit(helper.ExitCode(h.Git(context.Background(), os.Args[1:], os.Stdin, os.Stdout)))
+}
