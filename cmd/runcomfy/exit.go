@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/runcomfy/runcomfy/helper"
+	"github.com/runcomfy/runcomfy/storage"
+)
+
+// Exit codes, sysexits as the official RunComfy CLI. This file is the one
+// place that decides why runcomfy exits with what.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // helper miss, protocol error, anything else
+	exitUsage       = 64  // EX_USAGE: bad command line
+	exitData        = 65  // EX_DATAERR: bad input data (stdin, token file)
+	exitUnavailable = 69  // EX_UNAVAILABLE: the server answered 5xx
+	exitTempFail    = 75  // EX_TEMPFAIL: timeout, 429, expired code, lock busy
+	exitNoPerm      = 77  // EX_NOPERM: not signed in, token rejected, login denied
+	exitInterrupted = 130 // 128+SIGINT
+)
+
+// usageError is a command-line mistake (EX_USAGE).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// reported wraps an error whose message the protocol already wrote; it
+// carries only the exit code.
+type reported struct{ err error }
+
+func (r reported) Error() string {
+	if r.err == nil {
+		return ""
+	}
+	return r.err.Error()
+}
+func (r reported) Unwrap() error { return r.err }
+
+// notSignedIn says what to do when there is no token.
+var errNotSignedIn = errors.New("not signed in: run `runcomfy login`, or set RUNCOMFY_TOKEN")
+
+// exit turns the outcome of a command into its exit code, printing the
+// error (once, on stderr) unless a protocol already reported it.
+func (e *env) exit(err error) int {
+	if e.unknownCommand {
+		return exitUsage
+	}
+	var r reported
+	if errors.As(err, &r) {
+		return helper.ExitCode(r.err)
+	}
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "runcomfy: %v\n", err)
+	return exitCode(err)
+}
+
+// exitCode maps an error to its exit code.
+func exitCode(err error) int {
+	var usage usageError
+	var protocol *helper.Error
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &usage):
+		return exitUsage
+	case errors.As(err, &protocol):
+		return protocol.Code
+	case errors.Is(err, errNotSignedIn), errors.Is(err, storage.ErrNotFound):
+		return exitNoPerm
+	case errors.Is(err, storage.ErrCorrupt):
+		return exitData
+	case errors.Is(err, storage.ErrLockTimeout):
+		return exitTempFail
+	default:
+		return exitFailure
+	}
+}

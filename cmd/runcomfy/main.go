@@ -1,0 +1,156 @@
+// Command runcomfy signs in to RunComfy and hands the API token to the
+// programs that need it: docker and git through their credential-helper
+// protocols, scripts through `runcomfy token`.
+//
+// main is wiring only: it builds the urfave/cli app over the packages that
+// do the work, and turns the outcome into an exit code (exit.go).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/runcomfy/runcomfy/helper"
+	"github.com/runcomfy/runcomfy/internal/version"
+	"github.com/runcomfy/runcomfy/storage"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// env is one invocation's world: its streams and its token store.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	store          *storage.Store
+	unknownCommand bool
+	// verbosity counts -v flags: 1 traces HTTP, 2 adds headers and bodies.
+	verbosity int
+}
+
+// helper returns a protocol helper named name over this invocation.
+func (e *env) helper(name string) *helper.Helper {
+	h := helper.ForProcess(name, e.store)
+	h.Stderr = e.stderr
+	h.StdinIsTerminal = isTerminal(e.stdin)
+	return h
+}
+
+// run is the whole program, over injected streams.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, store: storage.New()}
+	e.store.Warn = stderr
+
+	// Multi-call: installed (or linked) under a helper's name, act as it.
+	switch name := strings.TrimSuffix(filepath.Base(args[0]), ".exe"); {
+	case strings.HasPrefix(name, "docker-credential-"):
+		action := ""
+		if len(args) > 1 {
+			action = args[1]
+		}
+		return helper.ExitCode(e.helper(name).Docker(ctx, action, stdin, stdout))
+	case strings.HasPrefix(name, "git-credential-"):
+		return helper.ExitCode(e.helper(name).Git(ctx, args[1:], stdin, stdout))
+	}
+
+	app := newApp(e)
+	err := app.RunContext(ctx, args)
+	return e.exit(err)
+}
+
+func newApp(e *env) *cli.App {
+	return &cli.App{
+		Name:    "runcomfy",
+		Usage:   "sign in to RunComfy and hand the API token to git, docker and scripts",
+		Version: version.Version,
+		Description: "Sign in once with `runcomfy login`; then git and docker get the token through\n" +
+			"their credential helpers, and scripts through `runcomfy token`. In CI, set\n" +
+			"RUNCOMFY_TOKEN instead: nothing is written to disk.",
+		Reader:                 e.stdin,
+		Writer:                 e.stdout,
+		ErrWriter:              e.stderr,
+		UseShortOptionHandling: true,
+		Suggest:                true,
+		HideHelpCommand:        false,
+		ExitErrHandler:         func(*cli.Context, error) {}, // exit codes are decided once, in exit.go
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(e.stderr, "runcomfy: unknown command %q; see `runcomfy --help`\n", name)
+			e.unknownCommand = true
+		},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{
+				Name:    "verbose",
+				Aliases: []string{"v"},
+				Usage:   "trace HTTP requests on stderr (-vv: with headers and bodies; secrets redacted)",
+				Count:   &e.verbosity,
+			},
+		},
+		Commands: commands(e),
+	}
+}
+
+func commands(e *env) []*cli.Command {
+	cmds := []*cli.Command{
+		{
+			Name:   "token",
+			Usage:  "print the token alone on stdout, for $(runcomfy token)",
+			Action: e.token,
+		},
+		{
+			Name:   "status",
+			Usage:  "show where the token comes from (offline)",
+			Action: e.status,
+		},
+		{
+			Name:   "logout",
+			Usage:  "remove the stored token",
+			Action: e.logout,
+		},
+		{
+			Name:            "git-credential",
+			Usage:           "git's credential helper: runcomfy git-credential get|store|erase",
+			ArgsUsage:       "get|store|erase",
+			Category:        "Credential helpers",
+			SkipFlagParsing: true,
+			Action: func(c *cli.Context) error {
+				return reported{e.helper("runcomfy").Git(c.Context, c.Args().Slice(), e.stdin, e.stdout)}
+			},
+		},
+	}
+	for _, action := range helper.DockerActions {
+		cmds = append(cmds, &cli.Command{
+			Name:     action,
+			Usage:    "docker's credential helper: " + action + " (reads stdin, answers on stdout)",
+			Category: "Credential helpers",
+			Action: func(c *cli.Context) error {
+				return reported{e.helper("runcomfy").Docker(c.Context, action, e.stdin, e.stdout)}
+			},
+		})
+	}
+	return cmds
+}
+
+// isTerminal reports whether r is a terminal.
+func isTerminal(r any) bool {
+	f, ok := r.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func init() {
+	// -v is --verbose here, as in most tools; --version has no short form.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+}
