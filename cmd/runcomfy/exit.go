@@ -50,7 +50,7 @@ func (e *env) exit(err error) int {
 	}
 	var r reported
 	if errors.As(err, &r) {
-		return helper.ExitCode(r.err)
+		return exitCode(r.err)
 	}
 	if err == nil {
 		return exitOK

@@ -84,9 +84,7 @@ func newApp(e *env) *cli.App {
 		Suggest:                true,
 		HideHelpCommand:        false,
 		ExitErrHandler:         func(*cli.Context, error) {}, // exit codes are decided once, in exit.go
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err}
-		},
+		OnUsageError: onUsageError,
 		CommandNotFound: func(c *cli.Context, name string) {
 			fmt.Fprintf(e.stderr, "runcomfy: unknown command %q; see `runcomfy --help`\n", name)
 			e.unknownCommand = true
@@ -131,17 +129,32 @@ func commands(e *env) []*cli.Command {
 			},
 		},
 	}
+	dockerUsage := map[string]string{
+		"store":   "docker: save the token from {ServerURL,Username,Secret} JSON on stdin",
+		"get":     "docker: print credentials for the server URL on stdin",
+		"erase":   "docker: remove the stored token",
+		"list":    "docker: list the servers we hold a token for",
+		"version": "docker: print the helper's version",
+	}
 	for _, action := range helper.DockerActions {
 		cmds = append(cmds, &cli.Command{
 			Name:     action,
-			Usage:    "docker's credential helper: " + action + " (reads stdin, answers on stdout)",
+			Usage:    dockerUsage[action],
 			Category: "Credential helpers",
 			Action: func(c *cli.Context) error {
 				return reported{e.helper("runcomfy").Docker(c.Context, action, e.stdin, e.stdout)}
 			},
 		})
 	}
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError
+	}
 	return cmds
+}
+
+// onUsageError marks command-line mistakes so they exit with EX_USAGE.
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return usageError{err}
 }
 
 // isTerminal reports whether r is a terminal.
