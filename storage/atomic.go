@@ -160,3 +160,14 @@ func syncDir(dir string) error {
 }
 
 func isWindows() bool { return runtime.GOOS == "windows" }
+
+// LockLogin takes the config dir's login lock, waiting at most timeout.
+// Helpers that miss at once share one device-code login through it: the
+// first runs the login, the others wait, then find its token.
+func (s *Store) LockLogin(ctx context.Context, timeout time.Duration) (unlock func(), err error) {
+	dir, err := s.Env.ConfigDir()
+	if err != nil {
+		return nil, err
+	}
+	return lockDir(ctx, dir, "login", timeout)
+}

@@ -13,7 +13,9 @@ import (
 )
 
 func main() {
-	h := helper.ForProcess("docker-credential-runcomfy", storage.New())
+	store := storage.New()
+	h := helper.ForProcess("docker-credential-runcomfy", store)
+	h.Login = helper.LoginOnMiss(store, os.Stderr, helper.ExecLogin)
 	action := ""
 	if len(os.Args) > 1 {
 		action = os.Args[1]

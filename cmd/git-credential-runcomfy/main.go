@@ -13,6 +13,8 @@ import (
 )
 
 func main() {
-	h := helper.ForProcess("git-credential-runcomfy", storage.New())
+	store := storage.New()
+	h := helper.ForProcess("git-credential-runcomfy", store)
+	h.Login = helper.LoginOnMiss(store, os.Stderr, helper.ExecLogin)
 	os.Exit(helper.ExitCode(h.Git(context.Background(), os.Args[1:], os.Stdin, os.Stdout)))
 }
