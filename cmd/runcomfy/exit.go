@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
+	"github.com/runcomfy/runcomfy/devicecode"
 	"github.com/runcomfy/runcomfy/helper"
 	"github.com/runcomfy/runcomfy/storage"
 )
@@ -55,14 +58,36 @@ func (e *env) exit(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "runcomfy: %v\n", err)
+	fmt.Fprintf(e.stderr, "runcomfy: %s\n", message(err))
 	return exitCode(err)
+}
+
+// message is what a person reads for err: what happened and what to do.
+func message(err error) string {
+	var status *devicecode.StatusError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "interrupted; nothing was saved"
+	case errors.Is(err, devicecode.ErrDenied):
+		return "the sign-in was denied in the browser; run `runcomfy login` to try again"
+	case errors.Is(err, devicecode.ErrExpired):
+		return "the code expired before it was authorized; run `runcomfy login` to get a new one"
+	case errors.Is(err, devicecode.ErrUnauthorized):
+		return "RunComfy rejected the token; run `runcomfy login` to sign in again"
+	case errors.As(err, &status) && status.StatusCode == http.StatusTooManyRequests:
+		return err.Error() + "; wait a minute and try again"
+	case errors.As(err, &status) && status.StatusCode >= 500:
+		return err.Error() + "; RunComfy has a problem, try again later"
+	}
+	return err.Error()
 }
 
 // exitCode maps an error to its exit code.
 func exitCode(err error) int {
 	var usage usageError
 	var protocol *helper.Error
+	var status *devicecode.StatusError
+	var network *devicecode.NetworkError
 	switch {
 	case err == nil:
 		return exitOK
@@ -76,6 +101,30 @@ func exitCode(err error) int {
 		return exitData
 	case errors.Is(err, storage.ErrLockTimeout):
 		return exitTempFail
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.Is(err, context.DeadlineExceeded):
+		return exitTempFail
+	case errors.Is(err, devicecode.ErrDenied), errors.Is(err, devicecode.ErrUnauthorized):
+		return exitNoPerm
+	case errors.Is(err, devicecode.ErrExpired):
+		return exitTempFail
+	case errors.Is(err, devicecode.ErrBaseURL):
+		return exitUsage
+	case errors.Is(err, devicecode.ErrInvalidToken):
+		return exitData
+	case errors.As(err, &status):
+		if status.StatusCode == http.StatusTooManyRequests {
+			return exitTempFail
+		}
+		return exitUnavailable
+	case errors.As(err, &network):
+		if network.Timeout() {
+			return exitTempFail
+		}
+		return exitUnavailable
+	case errors.Is(err, devicecode.ErrMalformed), errors.Is(err, devicecode.ErrRedirectRefused):
+		return exitUnavailable
 	default:
 		return exitFailure
 	}

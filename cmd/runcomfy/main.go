@@ -44,6 +44,7 @@ func (e *env) helper(name string) *helper.Helper {
 	h := helper.ForProcess(name, e.store)
 	h.Stderr = e.stderr
 	h.StdinIsTerminal = isTerminal(e.stdin)
+	h.Login = e.loginOnMiss()
 	return h
 }
 
@@ -103,6 +104,8 @@ func newApp(e *env) *cli.App {
 
 func commands(e *env) []*cli.Command {
 	cmds := []*cli.Command{
+		loginCommand(e),
+		whoamiCommand(e),
 		{
 			Name:   "token",
 			Usage:  "print the token alone on stdout, for $(runcomfy token)",
