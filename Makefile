@@ -12,7 +12,7 @@ BINARIES := runcomfy docker-credential-runcomfy git-credential-runcomfy runcomfy
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short lint cross install uninstall clean help
+.PHONY: all build test lint cross install uninstall clean help demo
 
 all: build
 
@@ -53,3 +53,7 @@ uninstall:
 
 clean:
 	rm -rf $(BIN)
+
+# The README's "try it now": the whole flow against the offline dev server.
+demo: build
+	BIN=$(BIN) ./scripts/demo.sh

@@ -178,3 +178,25 @@ func TestMakeBuildIsStatic(t *testing.T) {
 		f.Close()
 	}
 }
+
+// TestMakeDemo runs the README's "try it now" as a new user would.
+func TestMakeDemo(t *testing.T) {
+	cmd := exec.Command("make", "-C", "..", "demo", "BIN="+t.TempDir())
+	cmd.Env = append(os.Environ(), "RUNCOMFY_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make demo: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"Logged in as demo@runcomfy.dev. Token saved to ",
+		"  token type: cli\n",
+		`"Username":"demo@runcomfy.dev","Secret":"rc_`,
+		"username=demo@runcomfy.dev\npassword=rc_",
+		"Logged out: removed ",
+		"(exit 77: signed out)",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("make demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
