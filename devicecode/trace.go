@@ -46,11 +46,9 @@ type tracer struct {
 }
 
 func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
-	var reqBody []byte
-	reqShown := t.level >= 2
-	if reqShown && req.Body != nil && req.Body != http.NoBody {
-		reqBody, reqShown = t.requestBody(req)
-	}
+	// Bodies are read at every level: the secrets they carry are learned,
+	// so that an error line that repeats one is redacted too.
+	reqBody, reqShown := t.requestBody(req)
 	t.learnHeader(req.Header)
 	t.learnBody(reqBody)
 
@@ -64,36 +62,33 @@ func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.write(b.String())
 		return nil, err
 	}
-	fmt.Fprintf(&b, "%s %s %d %s\n", req.Method, req.URL.Redacted(), resp.StatusCode, elapsed)
-	if t.level < 2 {
-		t.write(b.String())
-		return resp, nil
-	}
 	respBody, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	// Hand the caller the whole body back: what was read, then the rest
 	// (or the error that stopped the read).
-	rest := resp.Body
-	var restReader io.Reader = rest
+	var rest io.Reader = resp.Body
 	if readErr != nil {
-		restReader = errReader{readErr}
+		rest = errReader{readErr}
 	}
-	resp.Body = readCloser{io.MultiReader(bytes.NewReader(respBody), restReader), rest}
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(respBody), rest), resp.Body}
 	t.learnBody(respBody)
 
-	secrets := t.learned()
-	writeHeaders(&b, "> ", req.Header)
-	switch {
-	case !reqShown:
-		b.WriteString("> (body not shown)\n")
-	case len(reqBody) > 0:
-		writeBody(&b, "> ", reqBody, secrets)
-	}
-	writeHeaders(&b, "< ", resp.Header)
-	if len(respBody) > 0 {
-		writeBody(&b, "< ", respBody, secrets)
-	}
-	if readErr != nil {
-		fmt.Fprintf(&b, "< (body cut short: %v)\n", readErr)
+	fmt.Fprintf(&b, "%s %s %d %s\n", req.Method, req.URL.Redacted(), resp.StatusCode, elapsed)
+	if t.level >= 2 {
+		secrets := t.learned()
+		writeHeaders(&b, "> ", req.Header)
+		switch {
+		case !reqShown:
+			b.WriteString("> (body not shown)\n")
+		case len(reqBody) > 0:
+			writeBody(&b, "> ", reqBody, secrets)
+		}
+		writeHeaders(&b, "< ", resp.Header)
+		if len(respBody) > 0 {
+			writeBody(&b, "< ", respBody, secrets)
+		}
+		if readErr != nil {
+			fmt.Fprintf(&b, "< (body cut short: %v)\n", readErr)
+		}
 	}
 	t.write(b.String())
 	return resp, nil
@@ -102,6 +97,9 @@ func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
 // requestBody reads a copy of the request body through GetBody, leaving the
 // body itself to the transport. Without GetBody it is not shown.
 func (t *tracer) requestBody(req *http.Request) ([]byte, bool) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, true
+	}
 	if req.GetBody == nil {
 		return nil, false
 	}

@@ -41,9 +41,9 @@ func tooMany(retryAfter string) reply {
 	return reply{code: http.StatusTooManyRequests, header: http.Header{"Retry-After": {retryAfter}}}
 }
 
-// netErr is a network error whose text repeats the device code, as a
+// errNet is a network error whose text repeats the device code, as a
 // careless proxy's might: Wait must redact it.
-var netErr = fmt.Errorf("read tcp 127.0.0.1:5555: %w (sent %s)", syscall.ECONNRESET, testDeviceCode)
+var errNet = fmt.Errorf("read tcp 127.0.0.1:5555: %w (sent %s)", syscall.ECONNRESET, testDeviceCode)
 
 func TestWait(t *testing.T) {
 	tests := []struct {
@@ -126,7 +126,7 @@ func TestWait(t *testing.T) {
 		},
 		{
 			name:      "network errors are retried",
-			replies:   []reply{{err: netErr}, {err: netErr}, ok(authorized)},
+			replies:   []reply{{err: errNet}, {err: errNet}, ok(authorized)},
 			wantToken: testToken,
 			wantWaits: secs(2, 4, 8),
 		},
@@ -191,7 +191,7 @@ func TestWait(t *testing.T) {
 		{
 			name:         "a code expires during network errors",
 			expiresIn:    10 * time.Second,
-			rest:         &reply{err: netErr},
+			rest:         &reply{err: errNet},
 			wantErr:      is(ErrExpired),
 			wantWaits:    secs(2, 4, 4),
 			pastDeadline: true,
@@ -311,7 +311,7 @@ func TestWaitCanceled(t *testing.T) {
 	}{
 		{"during a wait", []reply{ok(pending)}, 0, 2, 1, secs(2)},
 		{"during a request", []reply{ok(pending)}, 1, 0, 1, secs(2)},
-		{"during a request that fails", []reply{{err: netErr}}, 1, 0, 1, secs(2)},
+		{"during a request that fails", []reply{{err: errNet}}, 1, 0, 1, secs(2)},
 		{"during a retry", []reply{unavailable(503), unavailable(503)}, 2, 0, 2, secs(2, 4)},
 	}
 	for _, tt := range tests {

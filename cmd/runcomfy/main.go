@@ -85,7 +85,7 @@ func newApp(e *env) *cli.App {
 		Suggest:                true,
 		HideHelpCommand:        false,
 		ExitErrHandler:         func(*cli.Context, error) {}, // exit codes are decided once, in exit.go
-		OnUsageError: onUsageError,
+		OnUsageError:           onUsageError,
 		CommandNotFound: func(c *cli.Context, name string) {
 			fmt.Fprintf(e.stderr, "runcomfy: unknown command %q; see `runcomfy --help`\n", name)
 			e.unknownCommand = true
