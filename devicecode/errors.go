@@ -13,9 +13,9 @@ import (
 // context comes back as an error wrapping context.Canceled (130) or
 // context.DeadlineExceeded (75).
 var (
-	// ErrBaseURL: the web base is not an https URL, or an http URL of a
-	// loopback host (exit 64, usage).
-	ErrBaseURL = errors.New("devicecode: web base must be an https URL (plain http only for localhost)")
+	// ErrBaseURL: the web base is neither an https URL nor an http URL of
+	// a loopback host (exit 64, usage).
+	ErrBaseURL = errors.New("devicecode: the web base must be an https URL (plain http only on a loopback host)")
 
 	// ErrDenied: the person pressed Deny on the verification page (exit 77).
 	ErrDenied = errors.New("devicecode: sign-in was denied")
@@ -59,6 +59,7 @@ type StatusError struct {
 	Message string
 }
 
+// Error names the step and the status, and the server's own words if any.
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("devicecode: %s: the server answered %d %s", e.Op, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
@@ -77,10 +78,12 @@ func (e *StatusError) Temporary() bool {
 // otherwise. Its message went through redact.
 type NetworkError struct {
 	// Op is the step: "start", "poll" or "me".
-	Op  string
+	Op string
+	// Err is the cause, redacted.
 	Err error
 }
 
+// Error names the step and the cause.
 func (e *NetworkError) Error() string { return "devicecode: " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap gives errors.Is and errors.As the cause (a *url.Error, usually).

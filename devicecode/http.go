@@ -38,8 +38,9 @@ type HTTPOptions struct {
 }
 
 // NewHTTPClient returns the *http.Client for Client: every request sends
-// "User-Agent: runcomfy/<version>", takes at most 30 s, and follows no
-// redirect that could leak the token (see checkRedirect).
+// "User-Agent: runcomfy/<version>" and takes at most 30 s, and a request
+// that carries an Authorization header follows no redirect to another host
+// or port, nor from https to http (ErrRedirectRefused).
 func NewHTTPClient(o HTTPOptions) *http.Client {
 	rt := o.Transport
 	if rt == nil {
