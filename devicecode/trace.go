@@ -54,7 +54,7 @@ func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	start := t.now()
 	resp, err := t.next.RoundTrip(req)
-	elapsed := t.now().Sub(start).Round(time.Millisecond)
+	elapsed := t.now().Sub(start).Round(100 * time.Microsecond)
 
 	var b strings.Builder
 	if err != nil {
