@@ -8,10 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/runcomfy/runcomfy/internal/testutil"
 )
 
 // api is a fake transport that answers the three endpoints by path. Its
@@ -213,7 +214,7 @@ func TestTraceAgainstAServer(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	var buf lockedBuffer
+	var buf testutil.Buffer
 	c, err := New(srv.URL, NewHTTPClient(HTTPOptions{Version: "1.2.3", Trace: &buf, TraceLevel: 2}))
 	if err != nil {
 		t.Fatal(err)
@@ -228,21 +229,4 @@ func TestTraceAgainstAServer(t *testing.T) {
 			t.Errorf("trace lacks %q:\n%s", want, got)
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

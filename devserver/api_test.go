@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/runcomfy/runcomfy/internal/testutil"
 )
 
 // fakeClock is the Options.Now of the tests: time moves only when a test
@@ -34,25 +36,6 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// lockedBuffer is a log sink the server's goroutines may write to while the
-// test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // do sends one request and returns the status and the whole body.
@@ -419,7 +402,7 @@ func TestDecideMatchesCodesLooselyOnce(t *testing.T) {
 }
 
 func TestLogMasksTokensAndDeviceCodes(t *testing.T) {
-	var logs lockedBuffer
+	var logs testutil.Buffer
 	s := New(Options{Log: &logs, AutoApprove: true, AllowFastPolls: true})
 	srv := httptest.NewServer(s)
 	start := startSession(t, srv.URL)

@@ -5,45 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// newChromium starts a headless Chromium for one test and returns its tab.
-// A missing browser fails the test: skipping would let the one test that
-// clicks the real page pass by doing nothing.
-func newChromium(t *testing.T) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("the browser tests need Chromium, and it is not on PATH: install the Debian package chromium (apt-get install chromium): %v", err)
-	}
-	profile := t.TempDir() // made first, so removed after the browser is gone
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(profile),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	return tab
-}
+	"github.com/runcomfy/runcomfy/internal/testutil"
+)
 
 func browse(t *testing.T, tab context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -95,7 +63,7 @@ func TestBrowserAuthorizes(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	start := startSession(t, srv.URL)
-	tab := newChromium(t)
+	tab := testutil.Chromium(t)
 
 	signInWithCodeLink(t, tab, srv.URL, start.UserCode)
 	browse(t, tab,
@@ -121,7 +89,7 @@ func TestBrowserDenies(t *testing.T) {
 	srv := httptest.NewServer(New(Options{}))
 	defer srv.Close()
 	start := startSession(t, srv.URL)
-	tab := newChromium(t)
+	tab := testutil.Chromium(t)
 
 	signInWithCodeLink(t, tab, srv.URL, start.UserCode)
 	// Typed the way a person might: lower case, no dash.

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,38 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/runcomfy/runcomfy/devserver"
+	"github.com/runcomfy/runcomfy/internal/testutil"
 )
-
-// newChromium starts Debian's headless Chromium for one test. A missing
-// browser fails the test: CI must install it (.ci/run), not skip.
-func newChromium(t *testing.T) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("the browser tests need Chromium: install the Debian package chromium: %v", err)
-	}
-	profile := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(profile),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(alloc)
-	t.Cleanup(cancelTab)
-	return tab
-}
 
 // browserLogin starts a real `runcomfy login` whose $BROWSER records the
 // URL it is asked to open, and returns the process, that URL and the code.
@@ -79,18 +48,24 @@ func runSteps(t *testing.T, tab context.Context, steps ...chromedp.Action[chrome
 	}
 }
 
-func TestBrowserLoginAuthorize(t *testing.T) {
-	s, dev, p, url, code := browserLogin(t)
-	tab := newChromium(t)
-	runSteps(t, tab,
+// pressInBrowser signs in on the page at url, types code and presses
+// the button with the given id.
+func pressInBrowser(t *testing.T, url, code, button string) {
+	t.Helper()
+	runSteps(t, testutil.Chromium(t),
 		chromedp.Navigate(url),
 		chromedp.WaitVisible(chromedp.ID("signin")),
 		chromedp.Click(chromedp.ID("signin")),
 		chromedp.WaitVisible(chromedp.ID("code")),
 		chromedp.SendKeys(chromedp.ID("code"), code),
-		chromedp.Click(chromedp.ID("authorize")),
+		chromedp.Click(chromedp.ID(button)),
 		chromedp.WaitVisible(chromedp.CSS("#result")),
 	)
+}
+
+func TestBrowserLoginAuthorize(t *testing.T) {
+	s, dev, p, url, code := browserLogin(t)
+	pressInBrowser(t, url, code, "authorize")
 	r := p.wait(30 * time.Second)
 	if r.code != 0 || r.stdout != "" || !strings.HasSuffix(r.stderr, "Logged in as demo@runcomfy.dev. Token saved to "+s.tokenPath()+".\n") {
 		t.Fatalf("login = %+v", r)
@@ -105,16 +80,7 @@ func TestBrowserLoginAuthorize(t *testing.T) {
 
 func TestBrowserLoginDeny(t *testing.T) {
 	s, _, p, url, code := browserLogin(t)
-	tab := newChromium(t)
-	runSteps(t, tab,
-		chromedp.Navigate(url),
-		chromedp.WaitVisible(chromedp.ID("signin")),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("code")),
-		chromedp.SendKeys(chromedp.ID("code"), code),
-		chromedp.Click(chromedp.ID("deny")),
-		chromedp.WaitVisible(chromedp.CSS("#result")),
-	)
+	pressInBrowser(t, url, code, "deny")
 	r := p.wait(30 * time.Second)
 	if r.code != 77 || !strings.HasSuffix(r.stderr, "runcomfy: the sign-in was denied in the browser; run `runcomfy login` to try again\n") {
 		t.Fatalf("login = %+v", r)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/runcomfy/runcomfy/devserver"
+	"github.com/runcomfy/runcomfy/internal/testutil"
 )
 
 // devServer is the offline RunComfy dev server on loopback, recording the
@@ -55,29 +56,11 @@ func (d *devServer) secrets() []string {
 	return append(append([]string(nil), d.Tokens()...), d.deviceCodes...)
 }
 
-// syncBuffer is a bytes.Buffer safe to read while a process writes it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // proc is a process running in the background.
 type proc struct {
 	t              *testing.T
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *testutil.Buffer
 	done           chan struct{}
 	code           int
 }
@@ -91,7 +74,7 @@ func (s *sandbox) start(stdin string, name string, args ...string) *proc {
 	cmd.Dir = s.home
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	p := &proc{t: s.t, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: s.t, cmd: cmd, stdout: &testutil.Buffer{}, stderr: &testutil.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
