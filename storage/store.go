@@ -165,7 +165,10 @@ func (s *Store) Resolve() (Found, error) {
 // ReadTokenFile reads and parses one token file. A missing file wraps
 // fs.ErrNotExist; a corrupt one wraps ErrCorrupt and names the path.
 func ReadTokenFile(path string) (Token, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
+	if errors.Is(err, errNotRegular) {
+		return Token{}, &FileError{Path: path, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+	}
 	if err != nil {
 		return Token{}, err
 	}
@@ -182,6 +185,23 @@ func ReadTokenFile(path string) (Token, error) {
 		return Token{}, &FileError{Path: path, Err: err}
 	}
 	return t, nil
+}
+
+// errNotRegular is what openRegular returns for anything but a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// openRegular opens path for reading if it is a regular file or a symlink
+// to one. A FIFO or a device planted at the path would block the open or
+// the read forever: a get must answer, not hang.
+func openRegular(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	return os.Open(path)
 }
 
 // FileError is a problem with one named file, with the fix in its message.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Token is the content of token.json, field-compatible with the official
@@ -148,7 +149,9 @@ func printable(s string) bool {
 }
 
 // ValidSecret reports whether s can be stored and handed out as a token:
-// non-empty, no control characters, no surrounding whitespace.
+// non-empty, valid UTF-8, no control characters, no surrounding
+// whitespace. Invalid UTF-8 would not survive token.json: encoding/json
+// turns it into U+FFFD, and a later get would hand out another token.
 func ValidSecret(s string) bool {
-	return s != "" && printable(s) && s[0] != ' ' && s[len(s)-1] != ' '
+	return s != "" && utf8.ValidString(s) && printable(s) && s[0] != ' ' && s[len(s)-1] != ' '
 }
