@@ -50,7 +50,7 @@ func TestStatus(t *testing.T) {
 	r := s.run("", "runcomfy", "status")
 	want := "RUNCOMFY_TOKEN:    not set\n" +
 		"token file:        " + s.tokenPath() + " (not present)\n" +
-		"keyring:           off\n\n" +
+		"keyring:           off (turn it on with `runcomfy login --keyring` or RUNCOMFY_KEYRING=1)\n\n" +
 		"Not signed in. Run `runcomfy login`, or set RUNCOMFY_TOKEN.\n"
 	if r != (result{stdout: want, code: 77}) {
 		t.Fatalf("status signed out = %+v\nwant stdout %q", r, want)
@@ -60,7 +60,7 @@ func TestStatus(t *testing.T) {
 	r = s.run("", "runcomfy", "status")
 	want = "RUNCOMFY_TOKEN:    not set\n" +
 		"token file:        " + s.tokenPath() + " (mode 0600, rc_…abcd, ada@example.com)  <- in use\n" +
-		"keyring:           off\n\n" +
+		"keyring:           off (turn it on with `runcomfy login --keyring` or RUNCOMFY_KEYRING=1)\n\n" +
 		"Signed in as ada@example.com with rc_…abcd from " + s.tokenPath() + ".\n"
 	if r != (result{stdout: want}) {
 		t.Fatalf("status signed in = %+v\nwant stdout %q", r, want)
@@ -92,7 +92,7 @@ func TestStatusReportsCorruptFile(t *testing.T) {
 	r := s.run("", "runcomfy", "status")
 	want := "RUNCOMFY_TOKEN:    not set\n" +
 		"token file:        " + s.tokenPath() + ": unusable: not a valid token file: expected one JSON object\n" +
-		"keyring:           off\n\n" +
+		"keyring:           off (turn it on with `runcomfy login --keyring` or RUNCOMFY_KEYRING=1)\n\n" +
 		"No usable token: " + s.tokenPath() + ": not a valid token file: expected one JSON object (fix it, or remove it and run `runcomfy login`)\n"
 	if r != (result{stdout: want, code: 65}) {
 		t.Fatalf("status = %+v\nwant stdout %q", r, want)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -132,6 +133,7 @@ func (s *Store) Resolve() (Found, error) {
 	if err != nil {
 		return Found{}, err
 	}
+	var expired []string
 	for _, f := range []struct {
 		path   string
 		source Source
@@ -149,11 +151,14 @@ func (s *Store) Resolve() (Found, error) {
 		if !t.Expired(s.now()) {
 			return Found{Token: t, Source: f.source, Path: f.path}, nil
 		}
+		expired = append(expired, t.AccessToken)
 	}
 	if s.Mirror != nil {
 		tok, err := s.Mirror.Get()
 		switch {
-		case err == nil && ValidSecret(tok):
+		case err == nil && ValidSecret(tok) && !slices.Contains(expired, tok):
+			// The keyring keeps no expiry: a copy of an expired file's
+			// token is as expired as the file.
 			return Found{Token: Token{AccessToken: tok}, Source: SourceKeyring}, nil
 		case err != nil && !errors.Is(err, ErrMirrorNotFound):
 			s.warn("%v", err)
@@ -242,6 +247,9 @@ func (s *Store) Save(ctx context.Context, t Token) (saved bool, err error) {
 	switch {
 	case err == nil:
 		if sameToken(old, t) && fileIsPrivate(path) {
+			// Nothing to write; the mirror may still lack it, as when the
+			// keyring is turned on for the token already stored.
+			s.setMirror(t.AccessToken, path)
 			return false, nil
 		}
 		t = t.withExtra(old)
@@ -257,12 +265,19 @@ func (s *Store) Save(ctx context.Context, t Token) (saved bool, err error) {
 	if err := writeFileAtomic(dir, TokenFile, data); err != nil {
 		return false, fmt.Errorf("save token: %w", err)
 	}
-	if s.Mirror != nil {
-		if err := s.Mirror.Set(t.AccessToken); err != nil {
-			s.warn("%v (the token is saved in %s)", err, path)
-		}
-	}
+	s.setMirror(t.AccessToken, path)
 	return true, nil
+}
+
+// setMirror copies the token to the mirror; a failure is a warning, the
+// file copy stands.
+func (s *Store) setMirror(token, path string) {
+	if s.Mirror == nil {
+		return
+	}
+	if err := s.Mirror.Set(token); err != nil {
+		s.warn("%v (the token is saved in %s)", err, path)
+	}
 }
 
 func sameToken(a, b Token) bool {
@@ -290,8 +305,9 @@ func (s *Store) Erase(ctx context.Context, match string) (erased bool, err error
 	if err != nil {
 		return false, err
 	}
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) && s.Mirror == nil {
-		return false, nil // nothing was ever stored; don't create the dir to lock it
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		// No file was ever stored: don't create the dir just to lock it.
+		return s.eraseMirror(match), nil
 	}
 	unlock, err := lockDir(ctx, dir, TokenFile, s.lockTimeout())
 	if err != nil {
@@ -326,10 +342,15 @@ func (s *Store) eraseMirror(match string) bool {
 	if s.Mirror == nil {
 		return false
 	}
-	if match != "" {
-		if tok, err := s.Mirror.Get(); err != nil || tok != match {
-			return false
-		}
+	tok, err := s.Mirror.Get()
+	switch {
+	case errors.Is(err, ErrMirrorNotFound):
+		return false
+	case err != nil:
+		s.warn("%v", err)
+		return false
+	case match != "" && tok != match:
+		return false
 	}
 	if err := s.Mirror.Delete(); err != nil {
 		s.warn("%v", err)
