@@ -53,6 +53,13 @@ func (e *env) logout(c *cli.Context) error {
 
 // status shows every token source and which one wins. It works offline.
 func (e *env) status(c *cli.Context) error {
+	asJSON, err := e.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return e.printStatusJSON(e.stdout)
+	}
 	found, resolveErr := e.store.Resolve()
 	w := e.stdout
 	winner := func(s storage.Source) string {
@@ -68,18 +75,19 @@ func (e *env) status(c *cli.Context) error {
 		fmt.Fprintf(w, "%-18s not set\n", storage.EnvToken+":")
 	}
 
+	var fileToken string
 	path, err := e.store.TokenPath()
 	if err != nil {
 		fmt.Fprintf(w, "%-18s %v\n", "token file:", err)
 	} else {
-		printFileState(w, "token file:", e.store.InspectFile(path), winner(storage.SourceFile))
+		st := e.store.InspectFile(path)
+		fileToken = st.Token.AccessToken
+		printFileState(w, "token file:", st, winner(storage.SourceFile))
 	}
 	if legacy := e.store.Env.LegacyPath(); legacy != "" {
 		printFileState(w, "legacy file:", e.store.InspectFile(legacy), winner(storage.SourceLegacy))
 	}
-	if e.store.Mirror == nil {
-		fmt.Fprintf(w, "%-18s off\n", "keyring:")
-	}
+	fmt.Fprintf(w, "%-18s %s%s\n", "keyring:", e.keyringState(fileToken), winner(storage.SourceKeyring))
 
 	switch {
 	case resolveErr == nil:
@@ -140,4 +148,17 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// keyringState describes the keyring mirror for status: on or off, and
+// when on, whether it answers, holds a token, and the same as token.json.
+func (e *env) keyringState(fileToken string) string {
+	on, err := e.keyring.Enabled()
+	switch {
+	case err != nil:
+		return fmt.Sprintf("off (%v)", err)
+	case !on:
+		return "off (turn it on with `runcomfy login --keyring` or RUNCOMFY_KEYRING=1)"
+	}
+	return "on, " + e.keyring.Keyring().Status(fileToken).String()
 }

@@ -42,6 +42,22 @@ func (r reported) Error() string {
 }
 func (r reported) Unwrap() error { return r.err }
 
+// exitStatus is an exit code another program decided: that of the command
+// `runcomfy exec` ran, passed through, or the shell's 126/127 when it could
+// not start. err says why, when there is something to say.
+type exitStatus struct {
+	code int
+	err  error
+}
+
+func (s exitStatus) Error() string {
+	if s.err == nil {
+		return fmt.Sprintf("exit status %d", s.code)
+	}
+	return s.err.Error()
+}
+func (s exitStatus) Unwrap() error { return s.err }
+
 // notSignedIn says what to do when there is no token.
 var errNotSignedIn = errors.New("not signed in: run `runcomfy login`, or set RUNCOMFY_TOKEN")
 
@@ -58,8 +74,13 @@ func (e *env) exit(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "runcomfy: %s\n", message(err))
-	return exitCode(err)
+	code := exitCode(err)
+	if e.jsonErrors {
+		writeJSONError(e.stderr, message(err), code)
+	} else {
+		fmt.Fprintf(e.stderr, "runcomfy: %s\n", message(err))
+	}
+	return code
 }
 
 // message is what a person reads for err: what happened and what to do.
@@ -85,6 +106,7 @@ func message(err error) string {
 // exitCode maps an error to its exit code.
 func exitCode(err error) int {
 	var usage usageError
+	var passed exitStatus
 	var protocol *helper.Error
 	var status *devicecode.StatusError
 	var network *devicecode.NetworkError
@@ -93,6 +115,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &usage):
 		return exitUsage
+	case errors.As(err, &passed):
+		return passed.code
 	case errors.As(err, &protocol):
 		return protocol.Code
 	case errors.Is(err, errNotSignedIn), errors.Is(err, storage.ErrNotFound):

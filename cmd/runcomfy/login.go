@@ -18,6 +18,7 @@ import (
 	"github.com/runcomfy/runcomfy/helper"
 	"github.com/runcomfy/runcomfy/internal/version"
 	"github.com/runcomfy/runcomfy/storage"
+	"github.com/runcomfy/runcomfy/storage/keyring"
 )
 
 // defaultWebBase is RunComfy's web app, home of the auth API.
@@ -34,6 +35,8 @@ func loginCommand(e *env) *cli.Command {
 			webBaseFlag(),
 			&cli.BoolFlag{Name: "no-browser", Usage: "print the URL; don't open a browser"},
 			&cli.BoolFlag{Name: "with-token", Usage: "read a Profile-page API token from stdin"},
+			&cli.BoolFlag{Name: "keyring", Usage: "also keep the token in the OS keyring (remembered in config.json)"},
+			&cli.BoolFlag{Name: "no-keyring", Usage: "keep the token in token.json only, and remove it from the keyring"},
 		},
 		Action: e.login,
 	}
@@ -43,7 +46,7 @@ func whoamiCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:   "whoami",
 		Usage:  "show who the token belongs to (asks RunComfy)",
-		Flags:  []cli.Flag{webBaseFlag()},
+		Flags:  append([]cli.Flag{webBaseFlag()}, outputFlags()...),
 		Action: e.whoami,
 	}
 }
@@ -80,10 +83,40 @@ func (e *env) login(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	switch on, off := c.Bool("keyring"), c.Bool("no-keyring"); {
+	case on && off:
+		return usageError{errors.New("--keyring and --no-keyring contradict each other")}
+	case on || off:
+		if err := e.setKeyring(on); err != nil {
+			return err
+		}
+	}
 	if c.Bool("with-token") {
 		return e.loginWithToken(c.Context, client)
 	}
 	return e.deviceLogin(c.Context, client, e.stderr, !c.Bool("no-browser"))
+}
+
+// setKeyring turns the keyring mirror on or off in config.json, before
+// the login saves the token. Off also removes the keyring's copy.
+func (e *env) setKeyring(on bool) error {
+	dir, err := e.store.Env.ConfigDir()
+	if err != nil {
+		return err
+	}
+	if err := storage.SaveSettings(dir, storage.Settings{Keyring: &on}); err != nil {
+		return err
+	}
+	if v := e.store.Env.Getenv(storage.EnvKeyring); v != "" {
+		fmt.Fprintf(e.stderr, "warning: %s=%s is set and wins over config.json\n", storage.EnvKeyring, v)
+	}
+	if !on {
+		k := keyring.ForEnv(e.store.Env.Getenv, runtime.GOOS)
+		if err := k.Delete(); err != nil {
+			fmt.Fprintf(e.stderr, "warning: %v\n", err)
+		}
+	}
+	return nil
 }
 
 // loginWithToken reads a Profile-page token from stdin, checks it with
@@ -255,6 +288,10 @@ func startBrowser(list, url string, stderr io.Writer) error {
 
 // whoami asks RunComfy who the token belongs to.
 func (e *env) whoami(c *cli.Context) error {
+	asJSON, err := e.jsonOutput(c)
+	if err != nil {
+		return err
+	}
 	found, err := e.store.Resolve()
 	if errors.Is(err, storage.ErrNotFound) {
 		return errNotSignedIn
@@ -269,6 +306,9 @@ func (e *env) whoami(c *cli.Context) error {
 	user, err := client.Me(c.Context, found.Token.AccessToken)
 	if err != nil {
 		return err
+	}
+	if asJSON {
+		return printWhoamiJSON(e.stdout, found, user)
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "Logged in as %s\n", orDash(user.Email))

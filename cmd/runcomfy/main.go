@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -21,6 +22,7 @@ import (
 	"github.com/runcomfy/runcomfy/helper"
 	"github.com/runcomfy/runcomfy/internal/version"
 	"github.com/runcomfy/runcomfy/storage"
+	"github.com/runcomfy/runcomfy/storage/keyring"
 )
 
 func main() {
@@ -34,9 +36,12 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	store          *storage.Store
+	keyring        *keyring.Optional // the store's mirror
 	unknownCommand bool
 	// verbosity counts -v flags: 1 traces HTTP, 2 adds headers and bodies.
 	verbosity int
+	// jsonErrors makes exit print an error as one JSON line (--json).
+	jsonErrors bool
 }
 
 // helper returns a protocol helper named name over this invocation.
@@ -52,6 +57,8 @@ func (e *env) helper(name string) *helper.Helper {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, store: storage.New()}
 	e.store.Warn = stderr
+	e.keyring = keyring.ForStore(e.store.Env, runtime.GOOS)
+	e.store.Mirror = e.keyring
 
 	// Multi-call: installed (or linked) under a helper's name, act as it.
 	switch name := strings.TrimSuffix(filepath.Base(args[0]), ".exe"); {
@@ -114,6 +121,7 @@ func commands(e *env) []*cli.Command {
 		{
 			Name:   "status",
 			Usage:  "show where the token comes from (offline)",
+			Flags:  outputFlags(),
 			Action: e.status,
 		},
 		{
@@ -131,6 +139,9 @@ func commands(e *env) []*cli.Command {
 				return reported{e.helper("runcomfy").Git(c.Context, c.Args().Slice(), e.stdin, e.stdout)}
 			},
 		},
+		setupGitCommand(e),
+		setupDockerCommand(e),
+		execCommand(e),
 	}
 	dockerUsage := map[string]string{
 		"store":   "docker: save the token from {ServerURL,Username,Secret} JSON on stdin",
@@ -140,14 +151,18 @@ func commands(e *env) []*cli.Command {
 		"version": "docker: print the helper's version",
 	}
 	for _, action := range helper.DockerActions {
-		cmds = append(cmds, &cli.Command{
+		cmd := &cli.Command{
 			Name:     action,
 			Usage:    dockerUsage[action],
 			Category: "Credential helpers",
 			Action: func(c *cli.Context) error {
 				return reported{e.helper("runcomfy").Docker(c.Context, action, e.stdin, e.stdout)}
 			},
-		})
+		}
+		if action == "list" {
+			cmd.Flags, cmd.Action = outputFlags(), e.list
+		}
+		cmds = append(cmds, cmd)
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError
