@@ -11,8 +11,11 @@ LDFLAGS  := -s -w -X github.com/runcomfy/runcomfy/internal/version.Version=$(VER
 BINARIES := runcomfy docker-credential-runcomfy git-credential-runcomfy runcomfy-devserver
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Leave urfave/cli's man-page generator (and its markdown parser) out of
+# the binaries: `make man` builds it on its own.
+TAGS     := urfave_cli_no_docs
 
-.PHONY: all build test lint cross install uninstall clean help demo
+.PHONY: all build test lint cross install uninstall clean help demo man
 
 all: build
 
@@ -22,10 +25,12 @@ help:
 	@echo "make install  install runcomfy and both helpers to $(BINDIR) (PREFIX=$(PREFIX))"
 	@echo "make lint     gofmt, go vet, staticcheck"
 	@echo "make cross    build for linux, darwin and windows on amd64 and arm64"
+	@echo "make man      generate the man page into $(BIN)/runcomfy.1"
+	@echo "make demo     the whole flow offline against the dev server"
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
+	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
 
 test: lint
 	$(GO) test -count=1 -timeout 20m ./...
@@ -39,17 +44,23 @@ lint:
 cross:
 	@set -e; for p in $(PLATFORMS); do \
 	  echo "build $$p"; \
-	  GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o /dev/null ./cmd/runcomfy; \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o /dev/null ./cmd/runcomfy; \
 	  GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o /dev/null ./cmd/docker-credential-runcomfy; \
 	  GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o /dev/null ./cmd/git-credential-runcomfy; \
 	done
 
-install: build
-	install -d $(BINDIR)
+# The man page, generated from the urfave/cli app itself.
+man:
+	@mkdir -p $(BIN)
+	$(GO) run ./cmd/runcomfy generate-man > $(BIN)/runcomfy.1
+
+install: build man
+	install -d $(BINDIR) $(PREFIX)/share/man/man1
 	install -m 0755 $(BIN)/runcomfy $(BIN)/docker-credential-runcomfy $(BIN)/git-credential-runcomfy $(BINDIR)/
+	install -m 0644 $(BIN)/runcomfy.1 $(PREFIX)/share/man/man1/
 
 uninstall:
-	rm -f $(BINDIR)/runcomfy $(BINDIR)/docker-credential-runcomfy $(BINDIR)/git-credential-runcomfy
+	rm -f $(BINDIR)/runcomfy $(BINDIR)/docker-credential-runcomfy $(BINDIR)/git-credential-runcomfy $(PREFIX)/share/man/man1/runcomfy.1
 
 clean:
 	rm -rf $(BIN)

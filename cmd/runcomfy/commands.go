@@ -40,10 +40,10 @@ func (e *env) logout(c *cli.Context) error {
 		return err
 	}
 	if erased {
-		fmt.Fprintf(e.stderr, "Logged out: removed %s.\n", path)
-		fmt.Fprintln(e.stderr, "The token stays valid on RunComfy until you revoke it on your Profile page.")
+		e.infof(e.stderr, "Logged out: removed %s.\n", path)
+		e.infof(e.stderr, "The token stays valid on RunComfy until you revoke it on your Profile page.\n")
 	} else {
-		fmt.Fprintln(e.stderr, "Not logged in: no stored token to remove.")
+		e.infof(e.stderr, "Not logged in: no stored token to remove.\n")
 	}
 	if e.store.EnvToken() != "" {
 		fmt.Fprintln(e.stderr, "RUNCOMFY_TOKEN is still set in this environment and is still used; unset it to sign out fully.")

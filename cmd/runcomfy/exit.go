@@ -86,6 +86,7 @@ func (e *env) exit(err error) int {
 // message is what a person reads for err: what happened and what to do.
 func message(err error) string {
 	var status *devicecode.StatusError
+	var network *devicecode.NetworkError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "interrupted; nothing was saved"
@@ -99,6 +100,14 @@ func message(err error) string {
 		return err.Error() + "; wait a minute and try again"
 	case errors.As(err, &status) && status.StatusCode >= 500:
 		return err.Error() + "; RunComfy has a problem, try again later"
+	case errors.As(err, &status), errors.Is(err, devicecode.ErrMalformed):
+		return err.Error() + "; is --web-base (or RUNCOMFY_WEB_BASE) a RunComfy server?"
+	case errors.As(err, &network):
+		return err.Error() + "; check your network connection, or --web-base"
+	case errors.Is(err, devicecode.ErrRedirectRefused):
+		return err.Error() + "; check --web-base (or RUNCOMFY_WEB_BASE)"
+	case errors.Is(err, storage.ErrLockTimeout):
+		return err.Error() + "; try again when it is done"
 	}
 	return err.Error()
 }

@@ -147,12 +147,12 @@ func (e *env) deviceLogin(ctx context.Context, client *devicecode.Client, out io
 		return err
 	}
 	tty := isTerminal(out)
-	printCode(out, session, tty)
+	printCode(out, session, tty, e.fancy(out))
 	if openBrowser {
 		if err := e.openBrowser(session.VerifyURL); err != nil {
 			fmt.Fprintf(out, "Open the URL above in a browser (%v).\n", err)
 		} else {
-			fmt.Fprintln(out, "Opened it in your browser.")
+			e.infof(out, "Opened it in your browser.\n")
 		}
 	}
 	if tty {
@@ -197,7 +197,11 @@ func (e *env) saveTo(ctx context.Context, out io.Writer, token string, user *dev
 		who = "your RunComfy account"
 	}
 	path, _ := e.store.TokenPath()
-	fmt.Fprintf(out, "Logged in as %s. Token saved to %s.\n", who, path)
+	check := ""
+	if e.fancy(out) {
+		check = "\033[32m✓\033[0m "
+	}
+	e.infof(out, "%sLogged in as %s. Token saved to %s.\n", check, who, path)
 	if e.store.EnvToken() != "" {
 		fmt.Fprintln(out, "Note: RUNCOMFY_TOKEN is set in this environment and wins over the saved token.")
 	}
@@ -207,10 +211,14 @@ func (e *env) saveTo(ctx context.Context, out io.Writer, token string, user *dev
 // printCode shows the one-time code: large and boxed on a terminal, plain
 // otherwise. The URL never carries the code: the page refuses ?code= so
 // that a link sent by someone else cannot sign in their terminal.
-func printCode(out io.Writer, s *devicecode.Session, tty bool) {
+func printCode(out io.Writer, s *devicecode.Session, tty, fancy bool) {
 	if !tty {
 		fmt.Fprintf(out, "Your one-time code: %s\nEnter it at: %s\n", s.UserCode, s.VerifyURL)
 		return
+	}
+	bold, plain := "", ""
+	if fancy {
+		bold, plain = "\033[1m", "\033[0m"
 	}
 	spaced := strings.Join(strings.Split(s.UserCode, ""), " ")
 	width := len(spaced) + 8
@@ -218,7 +226,7 @@ func printCode(out io.Writer, s *devicecode.Session, tty bool) {
 	fmt.Fprintf(out, "\nFirst copy your one-time code:\n\n")
 	fmt.Fprintf(out, "    ┌%s┐\n", bar)
 	fmt.Fprintf(out, "    │%s│\n", strings.Repeat(" ", width))
-	fmt.Fprintf(out, "    │    \033[1m%s\033[0m    │\n", spaced)
+	fmt.Fprintf(out, "    │    %s%s%s    │\n", bold, spaced, plain)
 	fmt.Fprintf(out, "    │%s│\n", strings.Repeat(" ", width))
 	fmt.Fprintf(out, "    └%s┘\n\n", bar)
 	fmt.Fprintf(out, "Then enter it at: %s\n", s.VerifyURL)

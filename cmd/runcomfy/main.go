@@ -40,6 +40,8 @@ type env struct {
 	unknownCommand bool
 	// verbosity counts -v flags: 1 traces HTTP, 2 adds headers and bodies.
 	verbosity int
+	// quiet (-q) silences the messages that only confirm success.
+	quiet bool
 	// jsonErrors makes exit print an error as one JSON line (--json).
 	jsonErrors bool
 }
@@ -89,6 +91,7 @@ func newApp(e *env) *cli.App {
 		Writer:                 e.stdout,
 		ErrWriter:              e.stderr,
 		UseShortOptionHandling: true,
+		EnableBashCompletion:   true,
 		Suggest:                true,
 		HideHelpCommand:        false,
 		ExitErrHandler:         func(*cli.Context, error) {}, // exit codes are decided once, in exit.go
@@ -104,15 +107,25 @@ func newApp(e *env) *cli.App {
 				Usage:   "trace HTTP requests on stderr (-vv: with headers and bodies; secrets redacted)",
 				Count:   &e.verbosity,
 			},
+			&cli.BoolFlag{
+				Name:        "quiet",
+				Aliases:     []string{"q"},
+				Usage:       "print only errors, and what you must see to sign in (the code and URL)",
+				Destination: &e.quiet,
+			},
 		},
 		Commands: commands(e),
 	}
 }
 
+// extraCommands are added by files built only with some tags (man.go).
+var extraCommands []func(*env) *cli.Command
+
 func commands(e *env) []*cli.Command {
 	cmds := []*cli.Command{
 		loginCommand(e),
 		whoamiCommand(e),
+		completionCommand(e),
 		{
 			Name:   "token",
 			Usage:  "print the token alone on stdout, for $(runcomfy token)",
@@ -164,6 +177,9 @@ func commands(e *env) []*cli.Command {
 		}
 		cmds = append(cmds, cmd)
 	}
+	for _, extra := range extraCommands {
+		cmds = append(cmds, extra(e))
+	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError
 	}
@@ -173,6 +189,20 @@ func commands(e *env) []*cli.Command {
 // onUsageError marks command-line mistakes so they exit with EX_USAGE.
 func onUsageError(_ *cli.Context, err error, _ bool) error {
 	return usageError{err}
+}
+
+// infof tells a person on w that something went as asked, unless -q.
+func (e *env) infof(w io.Writer, format string, args ...any) {
+	if !e.quiet {
+		fmt.Fprintf(w, format, args...)
+	}
+}
+
+// fancy reports whether w may get colour and emoji: a terminal, not dumb,
+// and no NO_COLOR (no-color.org: set to anything, it means no colour).
+func (e *env) fancy(w io.Writer) bool {
+	getenv := e.store.Env.Getenv
+	return isTerminal(w) && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
 }
 
 // isTerminal reports whether r is a terminal.
