@@ -34,10 +34,9 @@ export RUNCOMFY_WEB_BASE="http://$(cat "$demo/addr")"
 export RUNCOMFY_CONFIG_DIR="$demo/config"
 export PATH="$BIN:$PATH"
 unset RUNCOMFY_TOKEN
-# git: ask our helper for the dev server's host only, and nothing else.
+# A throwaway git and docker config, so yours are not touched either.
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$demo/gitconfig" GIT_TERMINAL_PROMPT=0
-git config --global credential."$RUNCOMFY_WEB_BASE".helper ''
-git config --global --add credential."$RUNCOMFY_WEB_BASE".helper runcomfy
+export DOCKER_CONFIG="$demo/docker"
 
 echo "Dev server at $RUNCOMFY_WEB_BASE (auto-approve mode: every code is approved for you)."
 echo "Config dir: $RUNCOMFY_CONFIG_DIR"
@@ -47,6 +46,13 @@ runcomfy login --no-browser
 
 step runcomfy whoami
 runcomfy whoami
+
+step runcomfy setup-git
+runcomfy setup-git
+
+step runcomfy setup-docker
+runcomfy setup-docker
+cat "$DOCKER_CONFIG/config.json"
 
 step runcomfy status
 runcomfy status

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +41,34 @@ var (
 	dockerHosts = []string{"www.runcomfy.com", "runcomfy.com"}
 )
 
+// webBaseURL is RUNCOMFY_WEB_BASE as scheme://host[:port] when the helpers
+// would answer for it (https, or http on loopback, as helper.NewHosts
+// decides), so that setup also covers a staging server or the dev server.
+func (e *env) webBaseURL() (*url.URL, bool) {
+	base := e.store.Env.Getenv(helper.EnvWebBase)
+	u, err := url.Parse(base)
+	if base == "" || err != nil || !helper.NewHosts(base).AllowURL(base) {
+		return nil, false
+	}
+	return &url.URL{Scheme: strings.ToLower(u.Scheme), Host: strings.ToLower(u.Host)}, true
+}
+
+// gitURLs are the credential contexts setup-git configures.
+func (e *env) gitURLs() []string {
+	if u, ok := e.webBaseURL(); ok && !helper.NewHosts("").AllowURL(u.String()) {
+		return append(slices.Clone(gitCredentialURLs), u.String())
+	}
+	return gitCredentialURLs
+}
+
+// dockerHostList is the credHelpers keys setup-docker writes.
+func (e *env) dockerHostList() []string {
+	if u, ok := e.webBaseURL(); ok && !slices.Contains(dockerHosts, u.Host) {
+		return append(slices.Clone(dockerHosts), u.Host)
+	}
+	return dockerHosts
+}
+
 // dockerHelperSuffix is the credHelpers value: docker runs
 // docker-credential-<suffix> from PATH.
 const dockerHelperSuffix = "runcomfy"
@@ -50,6 +79,7 @@ func setupGitCommand(e *env) *cli.Command {
 		Usage:    "make git ask git-credential-runcomfy for RunComfy hosts (and only for them)",
 		Category: "Setup",
 		Description: "Runs `git config --global` to add, for each of\n  " + strings.Join(gitCredentialURLs, "\n  ") + "\n" +
+			"(and the RUNCOMFY_WEB_BASE host when it is set)\n" +
 			"an empty credential helper (so that no other helper answers for these hosts)\n" +
 			"followed by git-credential-runcomfy. Running it again changes nothing.",
 		Flags: []cli.Flag{
@@ -65,7 +95,8 @@ func setupDockerCommand(e *env) *cli.Command {
 		Name:     "setup-docker",
 		Usage:    "make docker ask docker-credential-runcomfy for RunComfy hosts",
 		Category: "Setup",
-		Description: "Adds credHelpers entries for " + strings.Join(dockerHosts, ", ") + " to\n" +
+		Description: "Adds credHelpers entries for " + strings.Join(dockerHosts, ", ") + " (and the\n" +
+			"RUNCOMFY_WEB_BASE host when it is set) to\n" +
 			"$DOCKER_CONFIG/config.json, else ~/.docker/config.json. Every other key and value\n" +
 			"is kept (top-level keys come out sorted); the file keeps its mode. Running it\n" +
 			"again changes nothing.",
@@ -112,7 +143,7 @@ func (e *env) setupGit(c *cli.Context) error {
 	value, onPath := gitHelperValue()
 	unset := c.Bool("unset")
 	var plan [][]string
-	for _, url := range gitCredentialURLs {
+	for _, url := range e.gitURLs() {
 		key := "credential." + url + ".helper"
 		current, err := gitConfigGetAll(c.Context, gitPath, key)
 		if err != nil {
@@ -149,7 +180,7 @@ func (e *env) setupGit(c *cli.Context) error {
 		}
 	}
 
-	hosts := strings.Join(gitCredentialURLs, ", ")
+	hosts := strings.Join(e.gitURLs(), ", ")
 	switch {
 	case unset && len(plan) == 0:
 		fmt.Fprintln(e.stderr, "Nothing to remove: git has no RunComfy credential helper in the global config.")
@@ -228,7 +259,7 @@ func (e *env) setupDocker(c *cli.Context) error {
 
 	unset := c.Bool("unset")
 	changed := false
-	for _, host := range dockerHosts {
+	for _, host := range e.dockerHostList() {
 		switch {
 		case unset && helpers[host] == dockerHelperSuffix:
 			delete(helpers, host)
@@ -241,7 +272,7 @@ func (e *env) setupDocker(c *cli.Context) error {
 			changed = true
 		}
 	}
-	hosts := strings.Join(dockerHosts, ", ")
+	hosts := strings.Join(e.dockerHostList(), ", ")
 	if !changed {
 		if unset {
 			fmt.Fprintf(e.stderr, "Nothing to remove: %s has no runcomfy credHelpers.\n", path)
