@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -69,7 +70,11 @@ type proc struct {
 // no controlling terminal: /dev/tty does not open, as in CI.
 func (s *sandbox) start(stdin string, name string, args ...string) *proc {
 	s.t.Helper()
-	cmd := exec.Command(bin(name), args...)
+	path := name
+	if _, err := os.Stat(bin(name)); err == nil {
+		path = bin(name)
+	}
+	cmd := exec.Command(path, args...)
 	cmd.Env = s.environ()
 	cmd.Dir = s.home
 	cmd.Stdin = strings.NewReader(stdin)
