@@ -15,7 +15,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # the binaries: `make man` builds it on its own.
 TAGS     := urfave_cli_no_docs
 
-.PHONY: all build test lint cross install uninstall clean help demo man
+.PHONY: all build test lint cross install uninstall clean help demo man bench fuzz
 
 all: build
 
@@ -68,3 +68,13 @@ clean:
 # The README's "try it now": the whole flow against the offline dev server.
 demo: build
 	BIN=$(BIN) ./scripts/demo.sh
+
+# Whole-process `get` timings against the floor program and the peers, then
+# the Go benchmarks (BENCHMARKS.md); the binaries are built as `build` does.
+bench:
+	GO=$(GO) TAGS='$(TAGS)' LDFLAGS='$(LDFLAGS)' ./scripts/bench.sh
+
+# Every Fuzz* target for FUZZTIME each (default 30s); the new corpus entries
+# go to the package's testdata/fuzz/, where every `go test` runs them.
+fuzz:
+	GO=$(GO) FUZZTIME='$(FUZZTIME)' ./scripts/fuzz.sh

@@ -39,8 +39,9 @@ var (
 	ErrMalformed = errors.New("devicecode: malformed answer from the server")
 
 	// ErrRedirectRefused: a redirect would have carried the Authorization
-	// header to another host or over plain http; see NewHTTPClient (exit 69).
-	ErrRedirectRefused = errors.New("devicecode: refused a redirect that would send the token to another host or over plain http")
+	// header or the device code to another host or over plain http; see
+	// NewHTTPClient (exit 69).
+	ErrRedirectRefused = errors.New("devicecode: refused a redirect that would send the token or the device code to another host or over plain http")
 )
 
 // StatusError is an HTTP status the protocol has no meaning for at that

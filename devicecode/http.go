@@ -39,8 +39,8 @@ type HTTPOptions struct {
 
 // NewHTTPClient returns the *http.Client for Client: every request sends
 // "User-Agent: runcomfy/<version>" and takes at most 30 s, and a request
-// that carries an Authorization header follows no redirect to another host
-// or port, nor from https to http (ErrRedirectRefused).
+// that carries an Authorization header or a body follows no redirect to
+// another host or port, nor from https to http (ErrRedirectRefused).
 func NewHTTPClient(o HTTPOptions) *http.Client {
 	rt := o.Transport
 	if rt == nil {
@@ -80,16 +80,20 @@ func (u userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // checkRedirect refuses every redirect of a request that carries an
-// Authorization header to another host or port, or from https to http.
-// net/http's own rule is too loose for a bearer token: it keeps the header
-// on a redirect to a subdomain and on an https→http downgrade of the same
-// host (SPEC, "Output, logs, exit codes").
+// Authorization header or a body to another host or port, or from https to
+// http. net/http's own rule is too loose for a bearer token: it keeps the
+// header on a redirect to a subdomain and on an https→http downgrade of
+// the same host (SPEC, "Output, logs, exit codes"). A body is the start
+// and poll requests: a 307 would resend the device code with it — whoever
+// holds that code receives the token once the person authorizes — and
+// after a 302 the other host's answer would decide whose token is saved.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= maxRedirects {
 		return errors.New("devicecode: stopped after 10 redirects")
 	}
 	first := via[0]
-	if first.Header.Get("Authorization") == "" {
+	hasBody := first.Body != nil && first.Body != http.NoBody
+	if first.Header.Get("Authorization") == "" && !hasBody {
 		return nil
 	}
 	downgrade := first.URL.Scheme == "https" && req.URL.Scheme != "https"

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/runcomfy/runcomfy/storage"
 )
@@ -32,7 +33,7 @@ const identityTokenUser = "<token>"
 // message is written to out too (docker reads only stdout), and the
 // returned error says the exit code (ExitCode).
 func (h *Helper) Docker(ctx context.Context, action string, in io.Reader, out io.Writer) error {
-	err := h.docker(ctx, action, in, out)
+	err := h.safely(func() error { return h.docker(ctx, action, in, out) })
 	if err != nil {
 		fmt.Fprintln(out, err.Error())
 	}
@@ -72,15 +73,13 @@ func (h *Helper) docker(ctx context.Context, action string, in io.Reader, out io
 }
 
 func (h *Helper) dockerStore(ctx context.Context, data []byte) error {
-	var c dockerCreds
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&c); err != nil || dec.More() || !onlySpace(data[dec.InputOffset():]) {
-		// The decoder's message would quote the input, which holds the secret.
-		return &Error{Code: ExitFailure, Msg: "store: expected one JSON object {\"ServerURL\",\"Username\",\"Secret\"} on stdin"}
+	c, err := decodeCreds(data)
+	if err != nil {
+		return err
 	}
 	switch {
 	case !h.Hosts.AllowURL(c.ServerURL):
-		return &Error{Code: ExitFailure, Msg: fmt.Sprintf("store: %s is not a RunComfy server; refusing to store its credentials", printableOrPlaceholder(c.ServerURL))}
+		return &Error{Code: ExitFailure, Msg: fmt.Sprintf("store: %s is not a RunComfy server; refusing to store its credentials", printableOrPlaceholder(c.ServerURL, c.Secret))}
 	case c.Secret == "":
 		return &Error{Code: ExitFailure, Msg: "store: the Secret is empty"}
 	case !storage.ValidSecret(c.Secret):
@@ -94,8 +93,60 @@ func (h *Helper) dockerStore(ctx context.Context, data []byte) error {
 	if c.Username != identityTokenUser {
 		t.UserEmail = c.Username
 	}
-	_, err := h.Store.Save(ctx, t)
+	_, err = h.Store.Save(ctx, t)
 	return err
+}
+
+// errNotOneObject refuses a store's stdin. It never quotes the input, as
+// encoding/json's messages do: the input holds the secret.
+var errNotOneObject = &Error{Code: ExitFailure, Msg: "store: expected one JSON object {\"ServerURL\",\"Username\",\"Secret\"} on stdin"}
+
+// decodeCreds reads exactly one JSON object. Its three fields are matched
+// by their exact names, each at most once, and hold strings (or null);
+// other fields are ignored. encoding/json alone would let the last of two
+// "ServerURL"s win, and take "serverurl" or "ſecret" for the fields: two
+// readers of the same input must never disagree on the server or the
+// secret it names. Invalid UTF-8 is refused: encoding/json would turn it
+// into U+FFFD and store another secret than the one sent.
+func decodeCreds(data []byte) (dockerCreds, error) {
+	var c dockerCreds
+	if !utf8.Valid(data) {
+		return c, errNotOneObject
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return c, errNotOneObject
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return c, errNotOneObject
+		}
+		key, _ := tok.(string)
+		var dst any = new(json.RawMessage)
+		switch key {
+		case "ServerURL":
+			dst = &c.ServerURL
+		case "Username":
+			dst = &c.Username
+		case "Secret":
+			dst = &c.Secret
+		}
+		if _, ours := dst.(*string); ours {
+			if seen[key] {
+				return c, &Error{Code: ExitFailure, Msg: "store: the JSON object names " + key + " twice"}
+			}
+			seen[key] = true
+		}
+		if err := dec.Decode(dst); err != nil {
+			return c, errNotOneObject
+		}
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') || !onlySpace(data[dec.InputOffset():]) {
+		return c, errNotOneObject
+	}
+	return c, nil
 }
 
 func (h *Helper) dockerGet(ctx context.Context, server string, out io.Writer) error {
@@ -141,10 +192,13 @@ func onlySpace(b []byte) bool {
 }
 
 // printableOrPlaceholder returns s for an error message when it is short,
-// printable ASCII, and a placeholder otherwise: input echoed into a
-// terminal or a log must not carry control sequences.
-func printableOrPlaceholder(s string) string {
-	if len(s) > 256 || !cleanASCII(s) {
+// printable ASCII, and carries nothing that may be a credential (user
+// info, a query or fragment, the secret itself); a placeholder otherwise:
+// input echoed into a terminal or a CI log must carry neither control
+// sequences nor secrets. A secret of a few characters would match any
+// host ("x" in "example"), and says little anyway.
+func printableOrPlaceholder(s, secret string) string {
+	if len(s) > 256 || !cleanASCII(s) || strings.ContainsAny(s, "@?#") || len(secret) >= 4 && strings.Contains(s, secret) {
 		return "the ServerURL"
 	}
 	return fmt.Sprintf("%q", s)

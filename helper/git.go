@@ -33,14 +33,18 @@ func ParseGit(in io.Reader) (GitRequest, error) {
 	total := 0
 	for n := 1; ; n++ {
 		line, err := r.ReadSlice('\n')
-		for errors.Is(err, bufio.ErrBufferFull) {
-			// A long line: keep reading it, bounded by MaxLine.
-			if len(line) > MaxLine {
-				return req, gitInputErr("line %d is longer than 64 KiB", n)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A long line: keep reading it, bounded by MaxLine. The next
+			// ReadSlice overwrites the bytes of this one: copy them first.
+			long := append([]byte(nil), line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				if len(long) > MaxLine {
+					return req, gitInputErr("line %d is longer than 64 KiB", n)
+				}
+				line, err = r.ReadSlice('\n')
+				long = append(long, line...)
 			}
-			var more []byte
-			more, err = r.ReadSlice('\n')
-			line = append(append([]byte(nil), line...), more...)
+			line = long
 		}
 		total += len(line)
 		if total > MaxInput {
@@ -94,7 +98,7 @@ var GitActions = []string{"get", "store", "erase"}
 // stdout carries only answers to `get`; everything that went wrong goes to
 // Stderr, because git ignores helpers' exit codes.
 func (h *Helper) Git(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
-	err := h.git(ctx, args, in, out)
+	err := h.safely(func() error { return h.git(ctx, args, in, out) })
 	if err != nil {
 		h.hint("%v", err)
 	}
@@ -139,6 +143,12 @@ func (h *Helper) gitGet(ctx context.Context, out io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if strings.ContainsAny(found.Token.AccessToken, "\r\n\x00") {
+		// Only RUNCOMFY_TOKEN can get here (the file and the keyring are
+		// checked when read): a newline in it would add a line of its own
+		// choosing to git's answer.
+		return gitInputErr("get: the token from %s holds control characters; not answering", found.Source)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "username=%s\npassword=%s\n", username(found.Token), found.Token.AccessToken)

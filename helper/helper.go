@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
 
 	"github.com/runcomfy/runcomfy/storage"
 )
@@ -49,6 +51,8 @@ const (
 	ExitFailure = 1  // helper miss or protocol error
 	ExitUsage   = 64 // EX_USAGE
 	ExitData    = 65 // EX_DATAERR
+	// ExitSoftware is EX_SOFTWARE: a bug, a panic caught by safely.
+	ExitSoftware = 70
 )
 
 // Limits on what is read from stdin: no request is near them, and a
@@ -85,6 +89,27 @@ func ExitCode(err error) int {
 	default:
 		return ExitFailure
 	}
+}
+
+// safely runs f, and turns a panic into an error (ExitSoftware), with the
+// stack on Stderr. A panic's value may quote what it choked on, and what a
+// helper reads holds the secret: the message names a runtime error (its
+// text holds types and indexes, never values) and of any other value only
+// its type. Not redact: its patterns compile when the process starts,
+// which costs every lean `get` about an eighth of its time (BENCHMARKS.md).
+// The stack shows functions and addresses, never the values of strings.
+func (h *Helper) safely(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			what := fmt.Sprintf("a panic with a %T", r)
+			if re, ok := r.(runtime.Error); ok {
+				what = re.Error()
+			}
+			h.hint("panic: %s", debug.Stack())
+			err = &Error{Code: ExitSoftware, Msg: "internal error (a bug: please report it): " + what}
+		}
+	}()
+	return f()
 }
 
 func (h *Helper) hint(format string, args ...any) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -48,6 +49,9 @@ func ParseToken(data []byte) (Token, error) {
 	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
 		return Token{}, fmt.Errorf("%w: expected one JSON object", ErrCorrupt)
 	}
+	if key, ok := repeatedField(data); ok {
+		return Token{}, fmt.Errorf("%w: %q appears twice", ErrCorrupt, key)
+	}
 	var t Token
 	if err := decodeField(fields, keyAccessToken, &t.AccessToken); err != nil {
 		return Token{}, err
@@ -67,6 +71,9 @@ func ParseToken(data []byte) (Token, error) {
 	if !printable(t.AccessToken) {
 		return Token{}, fmt.Errorf("%w: %q holds control characters", ErrCorrupt, keyAccessToken)
 	}
+	if !wholeUTF8(t.AccessToken) {
+		return Token{}, fmt.Errorf("%w: %q is not valid UTF-8", ErrCorrupt, keyAccessToken)
+	}
 	for _, k := range []string{keyAccessToken, keyRefreshToken, keyExpiresAt, keyUserEmail} {
 		delete(fields, k)
 	}
@@ -74,6 +81,36 @@ func ParseToken(data []byte) (Token, error) {
 		t.extra = fields
 	}
 	return t, nil
+}
+
+// repeatedField returns a field of Token that the object in data names
+// twice. encoding/json lets the last one win; another reader of the file
+// may take the first: a file that names two tokens is corrupt, not
+// silently one of them. data must be a valid JSON object.
+func repeatedField(data []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch key, _ := tok.(string); key {
+		case keyAccessToken, keyRefreshToken, keyExpiresAt, keyUserEmail:
+			if seen[key] {
+				return key, true
+			}
+			seen[key] = true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // decodeField decodes fields[key] into dst when present; null leaves dst as
@@ -150,8 +187,15 @@ func printable(s string) bool {
 
 // ValidSecret reports whether s can be stored and handed out as a token:
 // non-empty, valid UTF-8, no control characters, no surrounding
-// whitespace. Invalid UTF-8 would not survive token.json: encoding/json
-// turns it into U+FFFD, and a later get would hand out another token.
+// whitespace.
 func ValidSecret(s string) bool {
-	return s != "" && utf8.ValidString(s) && printable(s) && s[0] != ' ' && s[len(s)-1] != ' '
+	return s != "" && wholeUTF8(s) && printable(s) && s[0] != ' ' && s[len(s)-1] != ' '
+}
+
+// wholeUTF8 reports whether s is valid UTF-8 without U+FFFD. encoding/json
+// turns invalid UTF-8 and a lone surrogate (\ud800) into U+FFFD without an
+// error: a token that went through that is not the one that was sent, and
+// a later get would hand out another token.
+func wholeUTF8(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError)
 }
