@@ -8,10 +8,17 @@ import (
 
 // TestLeanHelpersLinkNoHTTPClientOrCLIFramework guards SPEC "Binaries": the
 // processes that hand out the token cannot send it anywhere, and start
-// without the init cost of net/http or urfave/cli. They link net only for
-// go-keyring's D-Bus socket.
+// without the init cost of net/http, urfave/cli, go-keyring's D-Bus client
+// or compiled regular expressions (the keyring is reached through
+// `runcomfy keyring`, helper.ExecMirror).
 func TestLeanHelpersLinkNoHTTPClientOrCLIFramework(t *testing.T) {
-	forbidden := []string{"net/http", "crypto/tls", "github.com/urfave/cli/v2", "github.com/runcomfy/runcomfy/devicecode"}
+	forbidden := []string{
+		"net/http", "crypto/tls", "net", "regexp",
+		"github.com/urfave/cli/v2",
+		"github.com/zalando/go-keyring",
+		"github.com/runcomfy/runcomfy/devicecode",
+		"github.com/runcomfy/runcomfy/redact",
+	}
 	for _, pkg := range []string{"../cmd/docker-credential-runcomfy", "../cmd/git-credential-runcomfy"} {
 		cmd := exec.Command("go", "list", "-deps", pkg)
 		cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")

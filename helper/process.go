@@ -2,23 +2,21 @@ package helper
 
 import (
 	"os"
-	"runtime"
 
 	"golang.org/x/term"
 
 	"github.com/runcomfy/runcomfy/internal/version"
 	"github.com/runcomfy/runcomfy/storage"
-	"github.com/runcomfy/runcomfy/storage/keyring"
 )
 
 // ForProcess returns a Helper named name over this process's environment:
-// the token store with the keyring mirror as configured (consulted only
-// when the env var and token.json miss, or on writes), RUNCOMFY_WEB_BASE,
-// stderr for people, and whether stdin is a terminal.
+// the token store with the keyring mirror as configured (through `runcomfy
+// keyring`, and only when the env var and token.json miss, or on writes),
+// RUNCOMFY_WEB_BASE, stderr for people, and whether stdin is a terminal.
 func ForProcess(name string, store *storage.Store) *Helper {
 	store.Warn = os.Stderr
 	if store.Mirror == nil {
-		store.Mirror = keyring.ForStore(store.Env, runtime.GOOS)
+		store.Mirror = storage.NewOptionalMirror(store.Env, func() storage.Mirror { return ExecMirror{} })
 	}
 	return &Helper{
 		Store:           store,

@@ -266,3 +266,63 @@ func TestGetForeignHostNeverLogsIn(t *testing.T) {
 	_ = h.Docker(context.Background(), "get", strings.NewReader("https://evil.example"), &out)
 	_ = h.Git(context.Background(), []string{"get"}, strings.NewReader("protocol=https\nhost=evil.example\n"), &out)
 }
+
+// TestParseGitLongLines: a line longer than the 4 KiB read buffer is read
+// whole, up to MaxLine; a longer one is refused without quoting it.
+func TestParseGitLongLines(t *testing.T) {
+	path5k := strings.Repeat("p", 5000)
+	pass5k := "rc_" + strings.Repeat("s", 4997)
+	path65k := strings.Repeat("q", 65000)
+	pass65k := "rc_" + strings.Repeat("t", 64997)
+	atLimit := strings.Repeat("x", MaxLine-len("path="))
+	tests := []struct {
+		name     string
+		stdin    string
+		want     GitRequest
+		wantErr  string
+		wantCode int
+	}{
+		{name: "5000-byte path and password",
+			stdin: "protocol=https\nhost=www.runcomfy.com\npath=" + path5k + "\npassword=" + pass5k + "\n\n",
+			want:  GitRequest{Protocol: "https", Host: "www.runcomfy.com", Path: path5k, Password: pass5k, HasPassword: true}},
+		{name: "65000-byte path and password",
+			stdin: "protocol=https\npath=" + path65k + "\npassword=" + pass65k + "\nhost=www.runcomfy.com\n\n",
+			want:  GitRequest{Protocol: "https", Host: "www.runcomfy.com", Path: path65k, Password: pass65k, HasPassword: true}},
+		{name: "65000-byte password with CRLF at EOF",
+			stdin: "host=www.runcomfy.com\r\npassword=" + pass65k + "\r\n",
+			want:  GitRequest{Host: "www.runcomfy.com", Password: pass65k, HasPassword: true}},
+		{name: "line of exactly 64 KiB",
+			stdin: "path=" + atLimit + "\nhost=www.runcomfy.com\n",
+			want:  GitRequest{Host: "www.runcomfy.com", Path: atLimit}},
+		{name: "line one byte over 64 KiB refused",
+			stdin:   "host=www.runcomfy.com\npath=" + atLimit + "x\n",
+			want:    GitRequest{Host: "www.runcomfy.com"},
+			wantErr: "line 2 is longer than 64 KiB", wantCode: ExitData},
+		{name: "70000-byte password line refused",
+			stdin:   "protocol=https\npassword=rc_" + strings.Repeat("u", 70000) + "\n",
+			want:    GitRequest{Protocol: "https"},
+			wantErr: "line 2 is longer than 64 KiB", wantCode: ExitData},
+		{name: "70000-byte line at EOF refused",
+			stdin:   "path=" + strings.Repeat("v", 70000),
+			wantErr: "line 1 is longer than 64 KiB", wantCode: ExitData},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseGit(strings.NewReader(tt.stdin))
+			if got != tt.want {
+				t.Errorf("request = {Protocol:%q Host:%q Path:%d bytes Username:%q Password:%d bytes HasPassword:%v}, want path %d bytes, password %d bytes",
+					got.Protocol, got.Host, len(got.Path), got.Username, len(got.Password), got.HasPassword, len(tt.want.Path), len(tt.want.Password))
+			}
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if gotErr != tt.wantErr {
+				t.Errorf("err = %q, want %q", gotErr, tt.wantErr)
+			}
+			if code := ExitCode(err); code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d", code, tt.wantCode)
+			}
+		})
+	}
+}

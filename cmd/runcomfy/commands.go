@@ -160,5 +160,5 @@ func (e *env) keyringState(fileToken string) string {
 	case !on:
 		return "off (turn it on with `runcomfy login --keyring` or RUNCOMFY_KEYRING=1)"
 	}
-	return "on, " + e.keyring.Keyring().Status(fileToken).String()
+	return "on, " + e.keys.Status(fileToken).String()
 }

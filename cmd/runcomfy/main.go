@@ -36,7 +36,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	store          *storage.Store
-	keyring        *keyring.Optional // the store's mirror
+	keyring        *storage.OptionalMirror // the store's mirror: keys, when on
+	keys           *keyring.Keyring        // the OS keyring
 	unknownCommand bool
 	// verbosity counts -v flags: 1 traces HTTP, 2 adds headers and bodies.
 	verbosity int
@@ -59,7 +60,8 @@ func (e *env) helper(name string) *helper.Helper {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, store: storage.New()}
 	e.store.Warn = stderr
-	e.keyring = keyring.ForStore(e.store.Env, runtime.GOOS)
+	e.keys = keyring.ForEnv(e.store.Env.Getenv, runtime.GOOS)
+	e.keyring = storage.NewOptionalMirror(e.store.Env, func() storage.Mirror { return e.keys })
 	e.store.Mirror = e.keyring
 
 	// Multi-call: installed (or linked) under a helper's name, act as it.
@@ -126,6 +128,7 @@ func commands(e *env) []*cli.Command {
 		loginCommand(e),
 		whoamiCommand(e),
 		completionCommand(e),
+		keyringCommand(e),
 		{
 			Name:   "token",
 			Usage:  "print the token alone on stdout, for $(runcomfy token)",
