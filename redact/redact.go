@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -33,7 +34,13 @@ const secretKeys = `access_token|refresh_token|id_token|device_code|client_secre
 // `"Authorization":"Bearer x"`, Go's map[Authorization:[Bearer x]]. Group 2
 // is the auth scheme, if any; group 3 the credentials, or the scheme itself
 // when nothing follows it.
-var authorization = regexp.MustCompile(`(?i)(\b(?:proxy-)?authorization["']?\s*[:=]\s*["'\[]?)((?:bearer|basic|digest|token)\s+)?([^\s"'\\,;\[\]]+)`)
+//
+// The patterns compile on first use, not at start: every runcomfy command
+// links this package, most never redact anything, and compiling them all
+// costs a start about 0.2 ms.
+var authorization = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(\b(?:proxy-)?authorization["']?\s*[:=]\s*["'\[]?)((?:bearer|basic|digest|token)\s+)?([^\s"'\\,;\[\]]+)`)
+})
 
 // schemes are the HTTP auth schemes that stay readable before a placeholder.
 var schemes = []string{"bearer", "basic", "digest", "token"}
@@ -41,27 +48,30 @@ var schemes = []string{"bearer", "basic", "digest", "token"}
 // rules mask secrets the caller did not name: a value is hidden by where it
 // stands, not by what it is. Each rule leaves the Placeholder it wrote alone
 // on a second pass, so redacting twice changes nothing.
-var rules = []rule{
-	// gitcredentials(7): "password=<anything up to the end of the line>",
-	// spaces included, so it goes before the key=value rule below.
-	{regexp.MustCompile(`(?im)^(\s*password\s*=)[^\r\n]*`), ""},
-	// RFC 6750 §2.1: a bearer credential anywhere ("Bearer x").
-	{regexp.MustCompile(`(?i)(\bbearer\s+)[^\s"'\\,;\[\]<>]+`), ""},
-	// JSON string fields. The value may be cut off (a body truncated in a
-	// trace): then everything to the end goes.
-	{regexp.MustCompile(`(?i)("(?:` + secretKeys + `)"\s*:\s*")(?:[^"\\]|\\.)*"?`), `"`},
-	// The same JSON quoted once more, as %q or a JSON string holding JSON
-	// prints it: \"access_token\":\"x\".
-	{regexp.MustCompile(`(?i)(\\"(?:` + secretKeys + `)\\"\s*:\s*\\")(?:[^"\\]|\\[^"])*(?:\\")?`), `\"`},
-	// Form bodies and query strings: access_token=x&...
-	{regexp.MustCompile(`(?i)(\b(?:` + secretKeys + `)=)[^&\s"']+`), ""},
-}
+var rules = sync.OnceValue(func() []rule {
+	return []rule{
+		// gitcredentials(7): "password=<anything up to the end of the line>",
+		// spaces included, so it goes before the key=value rule below.
+		{regexp.MustCompile(`(?im)^(\s*password\s*=)[^\r\n]*`), ""},
+		// RFC 6750 §2.1: a bearer credential anywhere ("Bearer x").
+		{regexp.MustCompile(`(?i)(\bbearer\s+)[^\s"'\\,;\[\]<>]+`), ""},
+		// JSON string fields. The value may be cut off (a body truncated in a
+		// trace): then everything to the end goes.
+		{regexp.MustCompile(`(?i)("(?:` + secretKeys + `)"\s*:\s*")(?:[^"\\]|\\.)*"?`), `"`},
+		// The same JSON quoted once more, as %q or a JSON string holding JSON
+		// prints it: \"access_token\":\"x\".
+		{regexp.MustCompile(`(?i)(\\"(?:` + secretKeys + `)\\"\s*:\s*\\")(?:[^"\\]|\\[^"])*(?:\\")?`), `\"`},
+		// Form bodies and query strings: access_token=x&...
+		{regexp.MustCompile(`(?i)(\b(?:` + secretKeys + `)=)[^&\s"']+`), ""},
+	}
+})
 
 // maskAuthorization hides the credentials of every Authorization header or
 // field in s and keeps its scheme.
 func maskAuthorization(s string) string {
-	return authorization.ReplaceAllStringFunc(s, func(match string) string {
-		m := authorization.FindStringSubmatch(match)
+	re := authorization()
+	return re.ReplaceAllStringFunc(s, func(match string) string {
+		m := re.FindStringSubmatch(match)
 		prefix, scheme, value := m[1], m[2], m[3]
 		switch {
 		case scheme == "" && slices.ContainsFunc(schemes, func(s string) bool { return strings.EqualFold(s, value) }):
@@ -102,7 +112,7 @@ func String(s string, secrets ...string) string {
 // mask applies every rule to s.
 func mask(s string) string {
 	s = maskAuthorization(s)
-	for _, r := range rules {
+	for _, r := range rules() {
 		s = r.re.ReplaceAllString(s, "${1}"+Placeholder+r.suffix)
 	}
 	return s
