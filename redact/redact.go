@@ -3,8 +3,9 @@
 // device code passes through String (or Error), so there is one place to get
 // right.
 //
-// The package depends on the standard library's text packages only: the lean
-// credential helpers import it and must not link net/http.
+// The package depends on the standard library's text packages only. The
+// lean credential helpers do not link it (their start would pay for
+// regexp): they never format a secret at all.
 package redact
 
 import (

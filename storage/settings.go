@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -49,12 +48,16 @@ type Settings struct {
 }
 
 // LoadSettings reads config.json in dir. A missing file is the zero
-// Settings; a corrupt one is an error that names the file.
+// Settings; a corrupt one, or anything but a regular file (a FIFO would
+// block the read forever), is an error that names the file.
 func LoadSettings(dir string) (Settings, error) {
 	path := filepath.Join(dir, SettingsFile)
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Settings{}, nil
+	}
+	if errors.Is(err, errNotRegular) {
+		return Settings{}, settingsError(path, fmt.Errorf("%w: %v", ErrBadSettings, err))
 	}
 	if err != nil {
 		return Settings{}, err

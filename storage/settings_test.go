@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func boolPtr(b bool) *bool { return &b }
@@ -54,6 +56,54 @@ func TestLoadSettingsCorruptNamesFile(t *testing.T) {
 		if !errors.Is(err, ErrBadSettings) || !strings.HasPrefix(err.Error(), path+": ") {
 			t.Errorf("LoadSettings(%q) error = %v; want ErrBadSettings naming %s", data, err, path)
 		}
+	}
+}
+
+// TestLoadSettingsNonRegularFileIsErrorNotHang: a FIFO planted at
+// config.json would block the open or the read forever; every command reads
+// the settings, so each must answer instead, naming the file.
+func TestLoadSettingsNonRegularFileIsErrorNotHang(t *testing.T) {
+	tests := []struct {
+		name  string
+		plant func(t *testing.T, path string)
+	}{
+		{"a FIFO", func(t *testing.T, path string) {
+			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a directory", func(t *testing.T, path string) {
+			if err := os.Mkdir(path, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a symlink to a device", func(t *testing.T, path string) {
+			if err := os.Symlink("/dev/zero", path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, SettingsFile)
+			tt.plant(t, path)
+			done := make(chan error, 1)
+			go func() {
+				_, err := LoadSettings(dir)
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("LoadSettings did not return within 5s")
+			}
+			want := path + ": not a valid settings file: not a regular file (fix it, or remove it)"
+			if err == nil || err.Error() != want || !errors.Is(err, ErrBadSettings) {
+				t.Fatalf("LoadSettings error = %v\nwant %s (ErrBadSettings)", err, want)
+			}
+		})
 	}
 }
 
