@@ -27,6 +27,8 @@ help:
 	@echo "make cross    build for linux, darwin and windows on amd64 and arm64"
 	@echo "make man      generate the man page into $(BIN)/runcomfy.1"
 	@echo "make demo     the whole flow offline against the dev server"
+	@echo "make bench    whole-process get timings against the floor and the peers, then the Go benchmarks (BENCHMARKS.md)"
+	@echo "make fuzz     run every Fuzz* target for FUZZTIME each (default 30s); new corpus entries go to testdata/fuzz/"
 
 build:
 	@mkdir -p $(BIN)

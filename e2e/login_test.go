@@ -152,6 +152,58 @@ func TestLoginExpired(t *testing.T) {
 	}
 }
 
+// TestLoginMeAfterApprovalRejectedSavesNothing: when /api/auth/me answers
+// 401 to the token the poll just handed out, the token is no good and is
+// not saved (exit 77); when it fails otherwise (5xx), the person did
+// authorize, and the token is saved without an email, with a warning.
+func TestLoginMeAfterApprovalRejectedSavesNothing(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   int
+		wantTail string // stderr after the "Waiting for authorization" line
+		wantCode int
+		wantFile bool
+	}{
+		{name: "401", status: http.StatusUnauthorized,
+			wantTail: "runcomfy: RunComfy rejected the token; run `runcomfy login` to sign in again\n", wantCode: 77},
+		{name: "500", status: http.StatusInternalServerError,
+			wantTail: "warning: signed in, but could not ask who you are: devicecode: me: the server answered 500 Internal Server Error: rejected; RunComfy has a problem, try again later\n" +
+				"Logged in as your RunComfy account. Token saved to <TOKEN>.\n", wantFile: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startHostileServer(t, devserver.Options{AutoApprove: true})
+			srv.set(on("/api/auth/me", echo(tt.status, "application/json", `{"error":"rejected"}`)))
+			s := newSandbox(t)
+			s.env["RUNCOMFY_WEB_BASE"] = srv.URL
+			r := s.start("", "runcomfy", "login", "--no-browser").wait(30 * time.Second)
+			want := "Your one-time code: " + userCode(t, r.stderr) + "\n" +
+				"Enter it at: " + srv.URL + "/cli-auth\n" +
+				"Waiting for authorization (the code expires in 10:00)...\n" +
+				strings.ReplaceAll(tt.wantTail, "<TOKEN>", s.tokenPath())
+			if r != (result{stderr: want, code: tt.wantCode}) {
+				t.Fatalf("login = %+v\nwant stderr %q, exit %d", r, want, tt.wantCode)
+			}
+			tokens := srv.dev.Tokens()
+			if len(tokens) != 1 {
+				t.Fatalf("%d tokens minted, want 1", len(tokens))
+			}
+			got := s.readToken()
+			if !tt.wantFile {
+				if got != "<none>" {
+					t.Fatalf("a rejected token was saved: %q", got)
+				}
+				return
+			}
+			wantFile := "{\n  \"access_token\": \"" + tokens[0] + "\",\n  \"expires_at\": null,\n  \"refresh_token\": null,\n  \"user_email\": \"\"\n}\n"
+			if got != wantFile {
+				t.Fatalf("token.json = %q\nwant %q", got, wantFile)
+			}
+		})
+	}
+}
+
 func TestLoginInterruptedExits130WritingNothing(t *testing.T) {
 	s, _ := loginSandbox(t, devserver.Options{})
 	p := s.start("", "runcomfy", "login", "--no-browser")

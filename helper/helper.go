@@ -92,24 +92,29 @@ func ExitCode(err error) int {
 }
 
 // safely runs f, and turns a panic into an error (ExitSoftware), with the
-// stack on Stderr. A panic's value may quote what it choked on, and what a
-// helper reads holds the secret: the message names a runtime error (its
-// text holds types and indexes, never values) and of any other value only
-// its type. Not redact: its patterns compile when the process starts,
-// which costs every lean `get` about an eighth of its time (BENCHMARKS.md).
-// The stack shows functions and addresses, never the values of strings.
+// stack on Stderr and the panic said by PanicKind. The stack shows
+// functions and addresses, never the values of strings.
 func (h *Helper) safely(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			what := fmt.Sprintf("a panic with a %T", r)
-			if re, ok := r.(runtime.Error); ok {
-				what = re.Error()
-			}
 			h.hint("panic: %s", debug.Stack())
-			err = &Error{Code: ExitSoftware, Msg: "internal error (a bug: please report it): " + what}
+			err = &Error{Code: ExitSoftware, Msg: "internal error (a bug: please report it): " + PanicKind(r)}
 		}
 	}()
 	return f()
+}
+
+// PanicKind says what a recovered panic value r was, without its content.
+// A panic's value may quote what it choked on, and what a credential
+// helper handles holds the secret: PanicKind gives the text of a runtime
+// error (it holds types and indexes, never values) and of any other value
+// only its type. Not redact: the lean helpers must not link it (regexp),
+// and a pattern can miss a secret that a type cannot hold.
+func PanicKind(r any) string {
+	if re, ok := r.(runtime.Error); ok {
+		return re.Error()
+	}
+	return fmt.Sprintf("a panic with a %T", r)
 }
 
 func (h *Helper) hint(format string, args ...any) {

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -70,7 +73,7 @@ func (e *env) status(c *cli.Context) error {
 	}
 
 	if tok := e.store.EnvToken(); tok != "" {
-		fmt.Fprintf(w, "%-18s set, %s%s\n", storage.EnvToken+":", redact.Mask(tok), winner(storage.SourceEnv))
+		fmt.Fprintf(w, "%-18s set, %s%s\n", storage.EnvToken+":", terminalSafe(redact.Mask(tok)), winner(storage.SourceEnv))
 	} else {
 		fmt.Fprintf(w, "%-18s not set\n", storage.EnvToken+":")
 	}
@@ -95,7 +98,7 @@ func (e *env) status(c *cli.Context) error {
 		if who == "" {
 			who = "an unnamed account"
 		}
-		fmt.Fprintf(w, "\nSigned in as %s with %s from %s.\n", who, redact.Mask(found.Token.AccessToken), sourceName(found))
+		fmt.Fprintf(w, "\nSigned in as %s with %s from %s.\n", terminalSafe(who), terminalSafe(redact.Mask(found.Token.AccessToken)), sourceName(found))
 		return nil
 	case errors.Is(resolveErr, storage.ErrNotFound):
 		fmt.Fprintln(w, "\nNot signed in. Run `runcomfy login`, or set RUNCOMFY_TOKEN.")
@@ -117,9 +120,9 @@ func printFileState(w io.Writer, label string, st storage.FileState, winner stri
 	}
 	var notes []string
 	notes = append(notes, fmt.Sprintf("mode %04o", st.Mode))
-	notes = append(notes, redact.Mask(st.Token.AccessToken))
+	notes = append(notes, terminalSafe(redact.Mask(st.Token.AccessToken)))
 	if st.Token.UserEmail != "" {
-		notes = append(notes, st.Token.UserEmail)
+		notes = append(notes, terminalSafe(st.Token.UserEmail))
 	}
 	if st.Symlink {
 		notes = append(notes, "a symlink (replaced by a file on the next login)")
@@ -132,6 +135,22 @@ func printFileState(w io.Writer, label string, st storage.FileState, winner stri
 		fmt.Fprintf(w, "%-18s warning: %s or its directory can be read by other users (dir mode %04o); run `chmod 700 %s && chmod 600 %s`, or `runcomfy login` again\n",
 			"", st.Path, st.DirMode, shellQuote(filepath.Dir(st.Path)), shellQuote(st.Path))
 	}
+}
+
+// terminalSafe returns s unchanged when all of it is printable, else
+// quoted with Go's escapes. What status prints of token.json (and of
+// RUNCOMFY_TOKEN, or the keyring) was written by anyone who could write
+// the file: "\x1b[2J" in user_email must not clear the screen.
+func terminalSafe(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // sourceName says where a token came from, as whoami and status print it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/runcomfy/runcomfy/devicecode"
@@ -19,6 +20,7 @@ const (
 	exitUsage       = 64  // EX_USAGE: bad command line
 	exitData        = 65  // EX_DATAERR: bad input data (stdin, token file)
 	exitUnavailable = 69  // EX_UNAVAILABLE: the server answered 5xx
+	exitSoftware    = 70  // EX_SOFTWARE: a bug, a panic caught by recoverPanic
 	exitTempFail    = 75  // EX_TEMPFAIL: timeout, 429, expired code, lock busy
 	exitNoPerm      = 77  // EX_NOPERM: not signed in, token rejected, login denied
 	exitInterrupted = 130 // 128+SIGINT
@@ -81,6 +83,21 @@ func (e *env) exit(err error) int {
 		fmt.Fprintf(e.stderr, "runcomfy: %s\n", message(err))
 	}
 	return code
+}
+
+// recoverPanic, deferred by run, turns a panic in any command into one
+// line on stderr and EX_SOFTWARE in *code. A panic's value may quote a
+// secret: the line says only its kind, and no stack follows.
+func recoverPanic(stderr io.Writer, code *int) {
+	if r := recover(); r != nil {
+		fmt.Fprintln(stderr, internalError(r))
+		*code = exitSoftware
+	}
+}
+
+// internalError is the line a panic with value r ends runcomfy with.
+func internalError(r any) string {
+	return "runcomfy: internal error: " + helper.PanicKind(r)
 }
 
 // message is what a person reads for err: what happened and what to do.

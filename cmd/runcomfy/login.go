@@ -171,8 +171,14 @@ func (e *env) deviceLogin(ctx context.Context, client *devicecode.Client, out io
 		fmt.Fprint(out, "\r\033[K")
 	}
 	user, err := client.Me(ctx, token)
+	if errors.Is(err, devicecode.ErrUnauthorized) {
+		// The server rejects the token it just handed out: saved, it would
+		// fail every later use, and a helper would hand it out regardless.
+		return err
+	}
 	if err != nil {
-		// The person did authorize: keep the token, say what is missing.
+		// The person did authorize and the server could not say who they
+		// are (5xx, network): keep the token, say what is missing.
 		fmt.Fprintf(out, "warning: signed in, but could not ask who you are: %v\n", message(err))
 		user = &devicecode.User{}
 	}

@@ -57,7 +57,8 @@ func (e *env) helper(name string) *helper.Helper {
 }
 
 // run is the whole program, over injected streams.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer recoverPanic(stderr, &code)
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, store: storage.New()}
 	e.store.Warn = stderr
 	e.keys = keyring.ForEnv(e.store.Env.Getenv, runtime.GOOS)
