@@ -2,10 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -70,13 +70,7 @@ type proc struct {
 // no controlling terminal: /dev/tty does not open, as in CI.
 func (s *sandbox) start(stdin string, name string, args ...string) *proc {
 	s.t.Helper()
-	path := name
-	if _, err := os.Stat(bin(name)); err == nil {
-		path = bin(name)
-	}
-	cmd := exec.Command(path, args...)
-	cmd.Env = s.environ()
-	cmd.Dir = s.home
+	cmd := s.command(context.Background(), name, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	p := &proc{t: s.t, cmd: cmd, stdout: &testutil.Buffer{}, stderr: &testutil.Buffer{}, done: make(chan struct{})}

@@ -5,17 +5,14 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,37 +20,6 @@ import (
 	"github.com/runcomfy/runcomfy/devserver"
 	"github.com/runcomfy/runcomfy/internal/testutil"
 )
-
-// runWithin is sandbox.run under a deadline: a keyring call that hangs
-// fails the test instead of hanging it.
-func (s *sandbox) runWithin(timeout time.Duration, stdin string, name string, args ...string) result {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	path := name
-	if _, err := os.Stat(bin(name)); err == nil {
-		path = bin(name)
-	}
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Env = s.environ()
-	cmd.Dir = s.home
-	cmd.Stdin = strings.NewReader(stdin)
-	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		s.t.Fatalf("%s %s did not finish within %s\nstdout: %s\nstderr: %s", name, strings.Join(args, " "), timeout, stdout.String(), stderr.String())
-	}
-	code := 0
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
-		s.t.Fatalf("run %s: %v", name, err)
-	}
-	return result{stdout.String(), stderr.String(), code}
-}
 
 // warnings returns the lines of stderr that are warnings.
 func warnings(stderr string) []string {
@@ -309,41 +275,10 @@ func TestKeyringLoginFlag(t *testing.T) {
 	}
 }
 
-// listenSilently listens on a Unix socket at path, accepts every
-// connection and never answers: a session bus that hangs.
-func listenSilently(t *testing.T, path string) {
-	t.Helper()
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-}
-
 func TestKeyringHangingBusNeverHangsACommand(t *testing.T) {
 	s := newSandbox(t)
 	sock := filepath.Join(t.TempDir(), "bus")
-	listenSilently(t, sock)
+	testutil.ListenSilently(t, sock)
 	s.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + sock
 	s.env["RUNCOMFY_KEYRING"] = "1"
 	const token = "rc_keyring_hang_0123456789"

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // binDir holds the binaries built once for the whole test run.
@@ -84,20 +86,40 @@ type result struct {
 	code           int
 }
 
-// run runs name (a built binary, or a program on PATH) with stdin.
-func (s *sandbox) run(stdin string, name string, args ...string) result {
-	s.t.Helper()
+// command is name — a built binary, or else a program on PATH — with args,
+// in the sandbox's environment and home.
+func (s *sandbox) command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	path := name
 	if _, err := os.Stat(bin(name)); err == nil {
 		path = bin(name)
 	}
-	cmd := exec.Command(path, args...)
+	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = s.environ()
 	cmd.Dir = s.home
+	return cmd
+}
+
+// run runs name with stdin, for at most a minute: a command that hangs
+// fails the test instead of hanging it.
+func (s *sandbox) run(stdin string, name string, args ...string) result {
+	s.t.Helper()
+	return s.runWithin(time.Minute, stdin, name, args...)
+}
+
+// runWithin runs name with stdin, for at most timeout.
+func (s *sandbox) runWithin(timeout time.Duration, stdin string, name string, args ...string) result {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := s.command(ctx, name, args...)
 	cmd.Stdin = strings.NewReader(stdin)
+	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		s.t.Fatalf("%s %s did not finish within %s\nstdout: %s\nstderr: %s", name, strings.Join(args, " "), timeout, stdout.String(), stderr.String())
+	}
 	code := 0
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {

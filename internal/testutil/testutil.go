@@ -1,11 +1,13 @@
 // Package testutil holds what the tests of several packages share: a
-// buffer safe to read while another goroutine writes it, and a headless
-// Chromium. Only test binaries import it.
+// buffer safe to read while another goroutine writes it, a headless
+// Chromium, and a D-Bus socket that never answers. Only test binaries
+// import it.
 package testutil
 
 import (
 	"bytes"
 	"context"
+	"net"
 	"os/exec"
 	"sync"
 	"testing"
@@ -67,4 +69,36 @@ func Chromium(t *testing.T) context.Context {
 	tab, cancelTab := chromedp.NewContext(alloc)
 	t.Cleanup(cancelTab)
 	return tab
+}
+
+// ListenSilently listens on a Unix socket at path, accepts every
+// connection and never answers: a D-Bus session bus that hangs. It all
+// closes when the test ends.
+func ListenSilently(t *testing.T, path string) {
+	t.Helper()
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
 }

@@ -3,47 +3,22 @@ package keyring
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/runcomfy/runcomfy/internal/testutil"
 )
 
-// listenSilently listens on a Unix socket at path, accepts every
-// connection and never answers: a session bus that hangs. It returns the
-// D-Bus address of the socket.
+// listenSilently is a session bus that hangs, at path; it returns the
+// bus's D-Bus address.
 func listenSilently(t *testing.T, path string) string {
 	t.Helper()
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	testutil.ListenSilently(t, path)
 	return "unix:path=" + escapeBusValue(path)
 }
 
