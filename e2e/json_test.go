@@ -44,7 +44,7 @@ func TestStatusJSON(t *testing.T) {
 			"env":         map[string]any{"set": false, "token_masked": "", "in_use": false},
 			"file":        missingFile(s.tokenPath()),
 			"legacy_file": nil,
-			"keyring":     map[string]any{"enabled": false, "in_use": false},
+			"keyring":     map[string]any{"enabled": false, "reachable": false, "error": "", "has_token": false, "matches_file": false, "in_use": false},
 		}
 		if got := decodeJSON(t, r.stdout); !reflect.DeepEqual(got, want) || r.code != 77 || r.stderr != jsonErrorLine(notSignedIn, 77) {
 			t.Fatalf("status %v signed out = %+v\ndecoded %v\nwant %v", flags, r, got, want)
@@ -62,7 +62,7 @@ func TestStatusJSON(t *testing.T) {
 		"env":         map[string]any{"set": false, "token_masked": "", "in_use": false},
 		"file":        file,
 		"legacy_file": nil,
-		"keyring":     map[string]any{"enabled": false, "in_use": false},
+		"keyring":     map[string]any{"enabled": false, "reachable": false, "error": "", "has_token": false, "matches_file": false, "in_use": false},
 	}
 	if got := decodeJSON(t, r.stdout); !reflect.DeepEqual(got, want) || r.code != 0 || r.stderr != "" {
 		t.Fatalf("status --json signed in = %+v\ndecoded %v\nwant %v", r, got, want)

@@ -255,6 +255,17 @@ func TestKeyringLoginFlag(t *testing.T) {
 	if !strings.Contains(r.stdout, "keyring:           on, reachable, holds the same token as token.json\n") {
 		t.Fatalf("status = %+v", r)
 	}
+	r = s.runWithin(deadline, "", "runcomfy", "status", "--json")
+	if !strings.Contains(r.stdout, `"keyring": {
+    "enabled": true,
+    "reachable": true,
+    "error": "",
+    "has_token": true,
+    "matches_file": true,
+    "in_use": false
+  }`) {
+		t.Fatalf("status --json = %+v", r)
+	}
 	// Remembered: a later store goes to the keyring without the env var.
 	const next = "rc_keyring_second_98765"
 	s.runWithin(deadline, `{"ServerURL":"https://www.runcomfy.com","Username":"ada@example.com","Secret":"`+next+`"}`, "docker-credential-runcomfy", "store")

@@ -138,7 +138,12 @@ type fileStateJSON struct {
 
 type keyringStateJSON struct {
 	Enabled bool `json:"enabled"`
-	InUse   bool `json:"in_use"`
+	// The rest is only read when the mirror is on.
+	Reachable   bool   `json:"reachable"`
+	Error       string `json:"error"` // why it is not reachable; "" otherwise
+	HasToken    bool   `json:"has_token"`
+	MatchesFile bool   `json:"matches_file"` // holds the same token as token.json
+	InUse       bool   `json:"in_use"`
 }
 
 // printStatusJSON prints status as JSON on w. It returns what the text
@@ -155,10 +160,20 @@ func (e *env) printStatusJSON(w io.Writer) error {
 		Keyring: keyringStateJSON{InUse: inUse(storage.SourceKeyring)},
 	}
 	out.Keyring.Enabled, _ = e.keyring.Enabled() // unreadable config.json: off, as the mirror treats it
+	var fileToken string
 	if path, err := e.store.TokenPath(); err != nil {
 		out.File.Error = err.Error()
 	} else {
-		out.File = fileState(e.store.InspectFile(path), inUse(storage.SourceFile))
+		st := e.store.InspectFile(path)
+		fileToken = st.Token.AccessToken
+		out.File = fileState(st, inUse(storage.SourceFile))
+	}
+	if out.Keyring.Enabled {
+		ks := e.keys.Status(fileToken)
+		out.Keyring.Reachable, out.Keyring.HasToken, out.Keyring.MatchesFile = ks.Err == nil, ks.HasToken, ks.Matches
+		if ks.Err != nil {
+			out.Keyring.Error = ks.Err.Error()
+		}
 	}
 	if legacy := e.store.Env.LegacyPath(); legacy != "" {
 		st := fileState(e.store.InspectFile(legacy), inUse(storage.SourceLegacy))
