@@ -9,6 +9,7 @@ package storage
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -59,10 +60,15 @@ var ErrNoHome = errors.New("cannot find the config dir: set RUNCOMFY_CONFIG_DIR 
 //  2. $XDG_CONFIG_HOME/runcomfy
 //  3. ~/.config/runcomfy
 //
-// Relative values are ignored, as the XDG base directory spec requires:
-// a config dir that moves with the working directory would lose the token.
+// A relative XDG_CONFIG_HOME is ignored, as the XDG base directory spec
+// requires; a relative RUNCOMFY_CONFIG_DIR is an error.
 func (e Env) ConfigDir() (string, error) {
-	if d := e.get(EnvConfigDir); d != "" && filepath.IsAbs(d) {
+	if d := e.get(EnvConfigDir); d != "" {
+		if !filepath.IsAbs(d) {
+			// Falling back would act on the real token of someone who
+			// meant to isolate a run: refuse instead.
+			return "", fmt.Errorf("%s=%q is not an absolute path", EnvConfigDir, d)
+		}
 		return filepath.Clean(d), nil
 	}
 	if d := e.get("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {

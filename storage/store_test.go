@@ -58,7 +58,7 @@ func TestConfigDirPrecedence(t *testing.T) {
 		{"RUNCOMFY_CONFIG_DIR wins", map[string]string{EnvConfigDir: "/rc", "XDG_CONFIG_HOME": "/xdg"}, "/home/u", "/rc", nil},
 		{"XDG_CONFIG_HOME next", map[string]string{"XDG_CONFIG_HOME": "/xdg"}, "/home/u", "/xdg/runcomfy", nil},
 		{"home last", nil, "/home/u", "/home/u/.config/runcomfy", nil},
-		{"relative values ignored", map[string]string{EnvConfigDir: "rel", "XDG_CONFIG_HOME": "rel2"}, "/home/u", "/home/u/.config/runcomfy", nil},
+		{"relative XDG_CONFIG_HOME ignored", map[string]string{"XDG_CONFIG_HOME": "rel2"}, "/home/u", "/home/u/.config/runcomfy", nil},
 		{"no home", nil, "", "", ErrNoHome},
 	}
 	for _, tt := range tests {
@@ -69,6 +69,13 @@ func TestConfigDirPrecedence(t *testing.T) {
 				t.Fatalf("ConfigDir() = %q, %v; want %q, %v", got, err, tt.want, tt.err)
 			}
 		})
+	}
+}
+
+func TestRelativeConfigDirIsAnError(t *testing.T) {
+	env := Env{Getenv: func(k string) string { return map[string]string{EnvConfigDir: "relcfg"}[k] }, Home: "/home/u"}
+	if dir, err := env.ConfigDir(); err == nil || err.Error() != `RUNCOMFY_CONFIG_DIR="relcfg" is not an absolute path` {
+		t.Fatalf("ConfigDir() = %q, %v", dir, err)
 	}
 }
 
